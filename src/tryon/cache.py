@@ -1,0 +1,91 @@
+"""Content-addressed, integrity-checked disk cache for preprocessing artifacts (masks, depth maps).
+
+An entry is a folder of PNG/JSON files plus `entry.json` listing each file's sha256. It is
+built under a temp name and renamed into place, so readers never see half an entry. A
+missing file or hash mismatch counts as corrupt: the entry is dropped and recomputed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from tryon.atomic import atomic_directory
+from tryon.hashing import sha256_file
+
+ENTRY_FILE = "entry.json"
+
+
+@dataclass
+class CacheStats:
+    hits: int = 0
+    misses: int = 0
+    corrupt: int = 0
+    writes: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(hits=self.hits, misses=self.misses, corrupt=self.corrupt, writes=self.writes)
+
+
+@dataclass
+class CacheEntry:
+    images: dict[str, Image.Image]
+    meta: dict[str, Any]
+    path: Path
+
+
+@dataclass
+class ArtifactCache:
+    root: Path
+    stats: dict[str, CacheStats] = field(default_factory=dict)
+
+    def _stats(self, namespace: str) -> CacheStats:
+        return self.stats.setdefault(namespace, CacheStats())
+
+    def entry_dir(self, namespace: str, key: str) -> Path:
+        return Path(self.root) / namespace / key[:2] / key
+
+    def get(self, namespace: str, key: str) -> CacheEntry | None:
+        directory = self.entry_dir(namespace, key)
+        stats = self._stats(namespace)
+        if not directory.exists():
+            stats.misses += 1
+            return None
+        try:
+            record = json.loads((directory / ENTRY_FILE).read_text())
+            images: dict[str, Image.Image] = {}
+            for name, expected in record["files"].items():
+                file_path = directory / name
+                if sha256_file(file_path) != expected:
+                    raise ValueError(f"hash mismatch in {file_path}")
+                if name.endswith(".png"):
+                    with Image.open(file_path) as opened:
+                        opened.load()
+                        images[name[: -len(".png")]] = opened.copy()
+        except (OSError, ValueError, KeyError, json.JSONDecodeError):
+            stats.corrupt += 1
+            stats.misses += 1
+            shutil.rmtree(directory, ignore_errors=True)
+            return None
+        stats.hits += 1
+        return CacheEntry(images=images, meta=record.get("meta", {}), path=directory)
+
+    def put(self, namespace: str, key: str, images: dict[str, Image.Image | np.ndarray], meta: dict[str, Any]) -> Path:
+        target = self.entry_dir(namespace, key)
+        with atomic_directory(target) as temp:
+            files = {}
+            for name, image in images.items():
+                if isinstance(image, np.ndarray):
+                    image = Image.fromarray(image.astype(np.uint8) * 255 if image.dtype == bool else image)
+                file_name = f"{name}.png"
+                image.save(temp / file_name, format="PNG")
+                files[file_name] = sha256_file(temp / file_name)
+            (temp / ENTRY_FILE).write_text(json.dumps({"files": files, "meta": meta}, sort_keys=True))
+        self._stats(namespace).writes += 1
+        return target

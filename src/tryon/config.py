@@ -1,0 +1,157 @@
+"""Typed run configuration: validated once at the edge, then passed down explicitly."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from tryon.errors import ConfigError
+from tryon.hashing import stable_hash
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+Category = Literal["upper_body", "lower_body", "dresses"]
+CATEGORIES: tuple[str, ...] = ("upper_body", "lower_body", "dresses")
+EngineName = Literal["preview", "sdxl"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ImageLimits(_Strict):
+    """Bounds on input images; outside them a pair fails with a clear message."""
+
+    min_side: int = Field(64, ge=1, description="Smallest accepted width/height in pixels.")
+    max_side: int = Field(8192, ge=64, description="Largest accepted width/height in pixels.")
+    max_pixels: int = Field(
+        89_478_485, ge=1, description="Decompression-bomb guard (Pillow's default limit)."
+    )
+    max_aspect_ratio: float = Field(4.0, gt=1.0, description="Longest side / shortest side.")
+
+
+class MaskingConfig(_Strict):
+    """How the garment-agnostic inpainting mask is made."""
+
+    margin_fraction: float = Field(
+        0.025, ge=0.0, le=0.2, description="Dilation of the garment region, as a fraction of person height."
+    )
+    min_person_fraction: float = Field(
+        0.04, gt=0.0, lt=1.0, description="A person covering less of the image than this fails as person_too_small."
+    )
+    pose_min_confidence: float = Field(0.5, gt=0.0, lt=1.0)
+    sam_checkpoint: Path | None = Field(None, description="Segment Anything checkpoint (.pth); enables SAM refinement.")
+    sam_model_type: Literal["vit_b", "vit_l", "vit_h"] = "vit_b"
+    sam_sha256: str | None = Field(None, description="Expected sha256 of the SAM checkpoint; required with sam_checkpoint.")
+
+    @model_validator(mode="after")
+    def _sam_needs_hash(self) -> "MaskingConfig":
+        if self.sam_checkpoint is not None and not self.sam_sha256:
+            raise ValueError("masking.sam_checkpoint needs masking.sam_sha256 (the checkpoint's sha256) so a swapped file is refused")
+        return self
+
+
+class DepthConfig(_Strict):
+    """MiDaS depth (controlnet-aux) with its checkpoint pinned."""
+
+    repo_id: str = "lllyasviel/Annotators"
+    revision: str = "982e7edaec38759d914a963c48c4726685de7d96"
+    filename: str = "dpt_hybrid-midas-501f0c75.pt"
+    sha256: str | None = Field(None, description="Expected sha256 of the checkpoint file; checked before loading when set.")
+    model_type: Literal["dpt_hybrid", "dpt_large", "midas_v21", "midas_v21_small"] = "dpt_hybrid"
+    detect_resolution: int = Field(384, ge=64, le=2048)
+
+
+class SdxlConfig(_Strict):
+    """Diffusion parameters; every one of them is recorded per catalogue row."""
+
+    steps: int = Field(30, ge=1, le=200)
+    guidance_scale: float = Field(7.0, ge=0.0, le=30.0)
+    strength: float = Field(0.99, gt=0.0, le=1.0)
+    controlnet_conditioning_scale: float = Field(0.5, ge=0.0, le=2.0)
+    control_guidance_start: float = Field(0.0, ge=0.0, le=1.0)
+    control_guidance_end: float = Field(1.0, ge=0.0, le=1.0)
+    ip_adapter_scale: float = Field(0.7, ge=0.0, le=2.0)
+    lora: str | None = Field(None, description="Adapter name from the preset's LoRA list; None runs without LoRA.")
+    lora_scale: float = Field(1.0, ge=0.0, le=2.0)
+    scheduler: Literal["euler", "euler_a", "dpmpp_2m", "ddim", "default"] = "euler"
+    resolution: int = Field(1024, ge=64, le=2048, description="Longest side of the inpaint canvas (multiple of 8).")
+    negative_prompt: str = "blurry, deformed, low quality, extra limbs, watermark, text"
+    prompt_template: str = "a photo of a person wearing {garment}, {category}, high quality, detailed fabric"
+
+    @model_validator(mode="after")
+    def _check(self) -> "SdxlConfig":
+        if self.control_guidance_end < self.control_guidance_start:
+            raise ValueError("sdxl.control_guidance_end must be >= control_guidance_start")
+        if self.resolution % 8:
+            raise ValueError("sdxl.resolution must be a multiple of 8")
+        return self
+
+
+class PreviewConfig(_Strict):
+    """The weight-free preview engine: pose-guided garment warp + blend."""
+
+    blend: Literal["seamless", "alpha"] = "seamless"
+    feather_px: int = Field(3, ge=0, le=64)
+
+
+class RunConfig(_Strict):
+    """Everything a run needs. `config_hash()` covers what changes outputs."""
+
+    engine: EngineName = "preview"
+    models: str = Field("sdxl", description="Model preset from models.lock.toml (sdxl engine only).")
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    shard_size: int = Field(256, ge=1, le=100_000, description="Pairs per Prefect task.")
+    batch_size: int = Field(4, ge=1, le=256, description="Pairs per engine call.")
+    paste_back: bool = Field(True, description="Copy unmasked pixels back from the person image.")
+    data_root: Path | None = Field(None, description="Absolute manifest paths must lie inside this folder.")
+    limits: ImageLimits = ImageLimits()
+    masking: MaskingConfig = MaskingConfig()
+    depth: DepthConfig = DepthConfig()
+    sdxl: SdxlConfig = SdxlConfig()
+    preview: PreviewConfig = PreviewConfig()
+
+    def output_settings(self) -> dict:
+        """The settings that change a pair's output (not sharding, batching or paths)."""
+        settings = self.model_dump(mode="json", exclude={"shard_size", "batch_size", "data_root", "limits"})
+        unused = {"sdxl", "depth", "models"} if self.engine == "preview" else {"preview"}
+        return {key: value for key, value in settings.items() if key not in unused}
+
+    def config_hash(self) -> str:
+        return stable_hash(self.output_settings(), length=16)
+
+    def with_overrides(self, **overrides) -> "RunConfig":
+        data = self.model_dump()
+        data.update({key: value for key, value in overrides.items() if value is not None})
+        return validate_config(data)
+
+
+def validate_config(data: dict) -> RunConfig:
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc']) or 'config'}: {item['msg']}" for item in error.errors()
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from None
+
+
+def load_config(path: str | Path | None = None, **overrides) -> RunConfig:
+    """Read a TOML config file (optional) and apply command-line overrides."""
+    data: dict = {}
+    if path is not None:
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file {path} does not exist") from None
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
+    data.update({key: value for key, value in overrides.items() if value is not None})
+    return validate_config(data)

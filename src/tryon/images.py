@@ -1,0 +1,117 @@
+"""Safe image decoding: bomb limit, EXIF orientation, any mode to RGB, size bounds."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from tryon.config import ImageLimits
+from tryon.errors import PairError
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    """Convert any Pillow mode (L, LA, P, RGBA, CMYK, I;16, I, F) to 8-bit RGB."""
+    if image.mode == "RGB":
+        return image
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        array = np.asarray(image, dtype=np.float64)
+        peak = 65535.0 if image.mode.startswith("I;16") or array.max() > 255 else 255.0
+        gray = np.clip(np.round(array / peak * 255.0), 0, 255).astype(np.uint8)
+        return Image.fromarray(gray, "L").convert("RGB")
+    if image.mode == "F":
+        array = np.asarray(image, dtype=np.float64)
+        gray = np.clip(np.round(array * (255.0 if array.max() <= 1.0 else 1.0)), 0, 255).astype(np.uint8)
+        return Image.fromarray(gray, "L").convert("RGB")
+    if image.mode == "P":
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA"):
+        # Transparent pixels become white, the usual background of product shots.
+        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, image.convert("RGBA")).convert("RGB")
+    return image.convert("RGB")
+
+
+def load_rgb(path: str | Path, *, limits: ImageLimits, label: str) -> Image.Image:
+    """Decode an image file into an upright RGB image, or raise PairError saying what is wrong.
+
+    `label` names the row and column for messages ("row 3 (pair_id 'p1') person_image").
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise PairError("unreadable_file", f"{label}: cannot read {path}: {error.strerror}; check permissions") from None
+    if not data:
+        raise PairError("empty_file", f"{label}: {path} is empty (0 bytes); replace it with a real image")
+    previous_limit = Image.MAX_IMAGE_PIXELS
+    try:
+        Image.MAX_IMAGE_PIXELS = limits.max_pixels
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as opened:
+                width, height = opened.size
+                _check_size(width, height, limits=limits, label=label, path=path)
+                opened.load()
+                upright = ImageOps.exif_transpose(opened)
+                rgb = _to_rgb(upright)
+                rgb.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise PairError(
+            "image_too_large",
+            f"{label}: {path} declares more than {limits.max_pixels:,} pixels (decompression-bomb guard); "
+            "resize it or raise limits.max_pixels",
+        ) from None
+    except UnidentifiedImageError:
+        raise PairError("not_an_image", f"{label}: {path} is not an image Pillow can read; re-export it as PNG or JPEG") from None
+    except (OSError, SyntaxError, ValueError) as error:
+        raise PairError("corrupt_image", f"{label}: {path} is damaged or truncated ({error}); re-export the file") from None
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous_limit
+    return rgb
+
+
+def _check_size(width: int, height: int, *, limits: ImageLimits, label: str, path: Path) -> None:
+    if width * height > limits.max_pixels:
+        raise PairError(
+            "image_too_large",
+            f"{label}: {path} is {width}x{height}, over the {limits.max_pixels:,}-pixel limit; resize it",
+        )
+    if min(width, height) < limits.min_side:
+        raise PairError(
+            "image_too_small",
+            f"{label}: {path} is {width}x{height}; both sides must be at least {limits.min_side} px",
+        )
+    if max(width, height) > limits.max_side:
+        raise PairError(
+            "image_too_large",
+            f"{label}: {path} is {width}x{height}; sides over {limits.max_side} px are refused; resize it",
+        )
+    if max(width, height) / min(width, height) > limits.max_aspect_ratio:
+        raise PairError(
+            "bad_aspect_ratio",
+            f"{label}: {path} is {width}x{height}, more elongated than {limits.max_aspect_ratio}:1; crop it",
+        )
+
+
+def load_mask(path: str | Path, *, size: tuple[int, int], limits: ImageLimits, label: str) -> np.ndarray:
+    """Load a hand-made mask as a boolean array of `size` (width, height); white = inpaint."""
+    image = load_rgb(path, limits=limits, label=label)
+    if image.size != size:
+        image = image.resize(size, Image.NEAREST)
+    return np.asarray(image.convert("L")) >= 128
+
+
+def save_png(image: Image.Image | np.ndarray, target: Path) -> None:
+    """Write a PNG atomically."""
+    from tryon.atomic import atomic_path
+
+    if isinstance(image, np.ndarray):
+        if image.dtype == bool:
+            image = (image.astype(np.uint8) * 255)
+        image = Image.fromarray(image)
+    with atomic_path(target) as temp:
+        image.save(temp, format="PNG")
