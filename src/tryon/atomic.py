@@ -10,9 +10,10 @@ import uuid
 from pathlib import Path
 from typing import Iterator
 
-# Temp names start with a dot so directory globs and pyarrow/DuckDB (which skip hidden
-# files) never read a half-written file.
+# Temp names start with a dot (pyarrow skips hidden files) and end in `.partial` (so a
+# DuckDB glob such as `**/*.parquet` never matches them): readers never see half a file.
 TEMP_PREFIX = ".tmp-"
+TEMP_SUFFIX = ".partial"
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -29,7 +30,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     """Yield a temp path beside `target`; on success fsync it and rename it over `target`."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.parent / f"{TEMP_PREFIX}{uuid.uuid4().hex}-{target.name}"
+    temp = target.parent / f"{TEMP_PREFIX}{target.name}.{uuid.uuid4().hex}{TEMP_SUFFIX}"
     try:
         yield temp
         with open(temp, "rb+") as handle:
@@ -56,7 +57,7 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
     """Build a directory under a temp name and rename it into place when complete."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=target.parent))
+    temp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=target.parent))
     try:
         yield temp
         if target.exists():  # a concurrent writer got there first with the same content

@@ -12,6 +12,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from tryon.config import ImageLimits
 from tryon.errors import PairError
 
+# Pillow's own guard is global state; threads must not flip it. Its hard limit (twice
+# MAX_IMAGE_PIXELS) stays on; the configurable limit is enforced from the header by
+# `_check_size` before any pixel is decoded, so the warning below adds nothing.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+
 
 def _to_rgb(image: Image.Image) -> Image.Image:
     """Convert any Pillow mode (L, LA, P, RGBA, CMYK, I;16, I, F) to 8-bit RGB."""
@@ -47,19 +52,15 @@ def load_rgb(path: str | Path, *, limits: ImageLimits, label: str) -> Image.Imag
         raise PairError("unreadable_file", f"{label}: cannot read {path}: {error.strerror}; check permissions") from None
     if not data:
         raise PairError("empty_file", f"{label}: {path} is empty (0 bytes); replace it with a real image")
-    previous_limit = Image.MAX_IMAGE_PIXELS
     try:
-        Image.MAX_IMAGE_PIXELS = limits.max_pixels
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as opened:
-                width, height = opened.size
-                _check_size(width, height, limits=limits, label=label, path=path)
-                opened.load()
-                upright = ImageOps.exif_transpose(opened)
-                rgb = _to_rgb(upright)
-                rgb.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        with Image.open(io.BytesIO(data)) as opened:
+            width, height = opened.size
+            _check_size(width, height, limits=limits, label=label, path=path)
+            opened.load()
+            upright = ImageOps.exif_transpose(opened)
+            rgb = _to_rgb(upright)
+            rgb.load()
+    except Image.DecompressionBombError:
         raise PairError(
             "image_too_large",
             f"{label}: {path} declares more than {limits.max_pixels:,} pixels (decompression-bomb guard); "
@@ -69,8 +70,6 @@ def load_rgb(path: str | Path, *, limits: ImageLimits, label: str) -> Image.Imag
         raise PairError("not_an_image", f"{label}: {path} is not an image Pillow can read; re-export it as PNG or JPEG") from None
     except (OSError, SyntaxError, ValueError) as error:
         raise PairError("corrupt_image", f"{label}: {path} is damaged or truncated ({error}); re-export the file") from None
-    finally:
-        Image.MAX_IMAGE_PIXELS = previous_limit
     return rgb
 
 

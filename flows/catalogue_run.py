@@ -1,0 +1,81 @@
+"""`catalogue_run`: manifest → masking/depth (cached) → batched try-on → metrics → catalogue."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import flows  # noqa: F401 - sets Prefect's privacy/quiet defaults before prefect is imported
+from prefect import flow
+from prefect.utilities.annotations import quote
+from tqdm.auto import tqdm
+
+from tasks.manifest import validate_manifest_task
+from tasks.shards import process_shard, setup_stages, write_shard
+from tryon.catalogue.store import Catalogue
+from tryon.config import RunConfig, load_config
+from tryon.runner import ShardProcessor
+from tryon.session import RunSession, format_summary
+
+log = logging.getLogger("tryon.flow")
+
+
+@flow(name="catalogue-run", validate_parameters=True)
+def catalogue_run(
+    manifest: str,
+    catalogue: str,
+    config: RunConfig | None = None,
+    config_file: str | None = None,
+    engine: str | None = None,
+    models: str | None = None,
+    data_root: str | None = None,
+    only_pair_ids: list[str] | None = None,
+    parent_run_id: str | None = None,
+    kind: str = "run",
+    show_progress: bool = True,
+) -> dict[str, Any]:
+    """Process every valid pair of `manifest` into `catalogue` and return the run record.
+
+    Pairs already done with identical inputs and config are skipped, so rerunning a killed
+    or finished run only does what is missing.
+    """
+    # 1. Configuration, validated once here and passed down.
+    run_config = config if config is not None else load_config(config_file, engine=engine, models=models,
+                                                               data_root=data_root)
+    if config is not None and (engine or models or data_root):
+        run_config = run_config.with_overrides(engine=engine, models=models, data_root=data_root)
+    root = Catalogue(Path(catalogue))
+
+    # 2. Manifest: manifest-level errors stop here, row-level ones become failed rows.
+    validated = validate_manifest_task(
+        manifest, str(run_config.data_root) if run_config.data_root else None, run_config.limits, only_pair_ids
+    )
+
+    with root.exclusive():
+        # 3. Record the run and the rows that failed validation.
+        session = RunSession(root, run_config, validated, kind=kind, parent_run_id=parent_run_id)
+        session.start()
+        session.write_invalid_rows()
+
+        # 4. Plan: skip what is already done, split the rest into shards.
+        todo = session.plan()
+        shards = session.shards(todo)
+        processor = ShardProcessor(run_config, root)
+        if todo:
+            setup_stages(quote(processor))
+
+        # 5. Shards: one Prefect task each; rows land atomically per shard.
+        with tqdm(total=len(todo), desc="try-on", unit="pair", disable=not show_progress or not todo,
+                  file=sys.stderr, dynamic_ncols=True) as progress:
+            for shard_name, pairs in shards:
+                rows = process_shard(quote(processor), shard_name, quote(pairs), quote(progress.update))
+                write_shard(quote(session), shard_name, quote(rows))
+
+        # 6. Close the run record with counts and timings.
+        cache_stats = {name: stats.as_dict() for name, stats in (processor.cache.stats.items() if processor.cache else [])}
+        record = session.finish(dict(processor.seconds_by_stage), cache_stats)
+    if show_progress:
+        print(format_summary(record, root.root), file=sys.stderr)
+    return record

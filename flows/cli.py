@@ -1,0 +1,157 @@
+"""The `tryon` command line. Every command has --help; user errors exit 2 with one line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+import flows  # noqa: F401 - Prefect defaults before any prefect import
+
+from tryon.errors import TryonError
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_MANIFEST = REPO_ROOT / "data" / "sample" / "manifest.parquet"
+
+
+def _run(args: argparse.Namespace) -> int:
+    from flows.catalogue_run import catalogue_run
+    from tryon.config import load_config
+
+    config = load_config(args.config, engine=args.engine, models=args.models, data_root=args.data_root,
+                         device=args.device, shard_size=args.shard_size, batch_size=args.batch_size)
+    record = catalogue_run(manifest=str(args.manifest), catalogue=str(args.catalogue), config=config,
+                           show_progress=not args.quiet)
+    return 0 if record["status"] == "finished" else 1
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from flows.catalogue_run import catalogue_run
+    from tryon.config import load_config
+
+    config = load_config(None, engine="preview")
+    print(f"tryon demo: {SAMPLE_MANIFEST.relative_to(REPO_ROOT)} with the preview engine (no downloads, CPU)",
+          file=sys.stderr)
+    catalogue_run(manifest=str(SAMPLE_MANIFEST), catalogue=str(args.catalogue), config=config)
+    _maybe_report(args.catalogue)
+    print(f"\nlook at the results:\n  tryon query --catalogue {args.catalogue} "
+          "\"SELECT pair_id, status, error_type, output_image FROM latest\"", file=sys.stderr)
+    return 0
+
+
+def _maybe_report(catalogue: Path) -> None:
+    try:
+        from tryon.report import write_report
+    except ImportError:
+        return
+    target = Path(catalogue) / "report.html"
+    write_report(Path(catalogue), target)
+    print(f"  report: {target}", file=sys.stderr)
+
+
+def _rerun_failed(args: argparse.Namespace) -> int:
+    from flows.rerun_failed import rerun_failed
+
+    record = rerun_failed(catalogue=str(args.catalogue), run_id=args.run, show_progress=not args.quiet)
+    return 0 if record["status"] == "finished" else 1
+
+
+def _query(args: argparse.Namespace) -> int:
+    from tryon.catalogue.views import query
+
+    if not (Path(args.catalogue) / "runs").is_dir():
+        raise TryonError(f"{args.catalogue} is not a tryon catalogue (no runs/ folder); run `tryon run` first")
+    try:
+        frame = query(args.catalogue, args.sql)
+    except Exception as error:  # duckdb raises many error classes; all are user SQL errors here
+        raise TryonError(f"query failed: {str(error).splitlines()[0]}") from None
+    if args.format == "csv":
+        frame.to_csv(sys.stdout, index=False)
+    elif args.format == "json":
+        sys.stdout.write(frame.to_json(orient="records", date_format="iso", lines=True))
+    elif args.format == "parquet":
+        if not args.out:
+            raise TryonError("--format parquet needs --out FILE")
+        frame.to_parquet(args.out, index=False)
+        print(f"wrote {len(frame)} rows to {args.out}", file=sys.stderr)
+    else:
+        import pandas as pd
+
+        with pd.option_context("display.max_rows", 200, "display.max_columns", 50, "display.width", 200):
+            print(frame.to_string(index=False) if len(frame) else "(no rows)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tryon", description="Batch virtual try-on over a Parquet manifest.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what each stage does")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="run the bundled sample with the preview engine (no downloads, CPU)")
+    demo.add_argument("--catalogue", type=Path, default=Path("tryon-demo-catalogue"), help="output folder")
+    demo.set_defaults(handler=_demo)
+
+    run = commands.add_parser("run", help="process a manifest into a catalogue")
+    run.add_argument("manifest", type=Path, help="Parquet manifest (pair_id, person_image, garment_image, category)")
+    run.add_argument("--catalogue", type=Path, required=True, help="output folder (created if missing)")
+    run.add_argument("--engine", choices=["preview", "sdxl"], help="try-on engine (default: preview)")
+    run.add_argument("--models", help="model preset for the sdxl engine (see `tryon models list`)")
+    run.add_argument("--config", type=Path, help="TOML config file (see README, Configuration)")
+    run.add_argument("--data-root", type=Path, help="folder that absolute manifest paths must lie in")
+    run.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where models run (default auto)")
+    run.add_argument("--shard-size", type=int, help="pairs per Prefect task (default 256)")
+    run.add_argument("--batch-size", type=int, help="pairs per engine call (default 4)")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    run.set_defaults(handler=_run)
+
+    rerun = commands.add_parser("rerun-failed", help="reprocess the pairs whose latest status is failed")
+    rerun.add_argument("--catalogue", type=Path, required=True)
+    rerun.add_argument("--run", help="only pairs that failed in this run (default: all failed now)")
+    rerun.add_argument("-q", "--quiet", action="store_true")
+    rerun.set_defaults(handler=_rerun_failed)
+
+    query = commands.add_parser("query", help="SQL over the catalogue (DuckDB views: results, latest, runs)")
+    query.add_argument("sql", help='e.g. "SELECT status, count(*) FROM latest GROUP BY status"')
+    query.add_argument("--catalogue", type=Path, required=True)
+    query.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table")
+    query.add_argument("--out", type=Path, help="output file for --format parquet")
+    query.set_defaults(handler=_query)
+
+    try:
+        from tryon.models.commands import register_cli
+    except ImportError:
+        pass
+    else:
+        register_cli(commands)
+    try:
+        from tryon.report import register_cli as register_report
+    except ImportError:
+        pass
+    else:
+        register_report(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if args.verbose:
+        logging.getLogger("tryon").setLevel(logging.INFO)
+    try:
+        return int(args.handler(args) or 0)
+    except TryonError as error:
+        print(f"tryon: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("tryon: interrupted; finished shards are saved, rerun the same command to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

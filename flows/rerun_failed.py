@@ -1,0 +1,33 @@
+"""`rerun_failed`: reprocess exactly the pairs whose latest status is failed, as a new run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flows  # noqa: F401
+from prefect import flow
+
+from flows.catalogue_run import catalogue_run
+from tryon.catalogue.store import Catalogue
+from tryon.config import RunConfig
+from tryon.errors import TryonError
+from tryon.failures import failed_pair_ids
+
+
+@flow(name="rerun-failed")
+def rerun_failed(catalogue: str, run_id: str | None = None, show_progress: bool = True) -> dict[str, Any]:
+    """New run (parent = `run_id`, default the newest run) over the pairs that are failed now.
+
+    With `run_id`, only pairs that failed in that run and are still failed are taken.
+    """
+    root = Catalogue(catalogue)
+    parent = root.run_record(run_id)
+    pair_ids = failed_pair_ids(root, run_id)
+    if not pair_ids:
+        raise TryonError(f"no failed pairs to rerun in {root.root}" + (f" for run {run_id}" if run_id else ""))
+    config = RunConfig.model_validate_json(parent["config"])
+    return catalogue_run(
+        manifest=parent["manifest"], catalogue=str(root.root), config=config,
+        data_root=parent["data_root"], only_pair_ids=pair_ids, parent_run_id=parent["run_id"],
+        kind="rerun-failed", show_progress=show_progress,
+    )

@@ -1,0 +1,187 @@
+"""The catalogue folder: results/ (Parquet, partitioned by run), runs/, images/, cache/.
+
+Every file lands by atomic rename, so a run killed at any moment leaves only whole files;
+a shard's rows are one file, so a rerun either sees a shard or redoes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import io
+import json
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from PIL import Image
+
+from tryon.atomic import atomic_path, atomic_write_bytes, remove_stale_temps
+from tryon.catalogue.schema import RUN_FIELDS, rows_to_table
+from tryon.errors import TryonError
+from tryon.hashing import sha256_bytes
+
+
+class CatalogueBusyError(TryonError):
+    """Another run holds the catalogue."""
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """Sortable, unique run id: UTC timestamp + random suffix."""
+    now = now or datetime.now(timezone.utc)
+    return f"{now:%Y%m%dT%H%M%S}-{os.urandom(3).hex()}"
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Catalogue:
+    root: Path
+
+    def __post_init__(self) -> None:
+        self.root = Path(self.root).resolve()
+
+    # -- layout ---------------------------------------------------------------------------
+    @property
+    def results_dir(self) -> Path:
+        return self.root / "results"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.root / "runs"
+
+    @property
+    def images_dir(self) -> Path:
+        return self.root / "images"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.root / "cache"
+
+    def create(self) -> "Catalogue":
+        for folder in (self.results_dir, self.runs_dir, self.images_dir, self.cache_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def exists(self) -> bool:
+        return self.runs_dir.is_dir()
+
+    # -- concurrency ----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the catalogue for one run. A second concurrent run refuses at once.
+
+        An OS file lock (flock) is released by the kernel when its process dies, so a killed
+        run never leaves the catalogue locked.
+        """
+        self.create()
+        handle = open(self.root / ".lock", "a+")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise CatalogueBusyError(
+                f"another tryon run is writing to {self.root}; wait for it to finish "
+                "(or use a different --catalogue) and try again"
+            ) from None
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid={os.getpid()} host={socket.gethostname()} since={utc_now().isoformat()}\n")
+            handle.flush()
+            remove_stale_temps(self.root)
+            self._mark_interrupted_runs()
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            handle.close()
+
+    def _mark_interrupted_runs(self) -> None:
+        """Runs still 'running' while we hold the lock were killed: say so in `runs`."""
+        for record in self.read_runs():
+            if record.get("status") == "running":
+                record["status"] = "interrupted"
+                self.write_run(record)
+
+    # -- writes ---------------------------------------------------------------------------
+    def shard_path(self, run_id: str, shard_name: str) -> Path:
+        return self.results_dir / f"run_id={run_id}" / f"{shard_name}.parquet"
+
+    def write_results(self, run_id: str, shard_name: str, rows: list[dict[str, Any]], schema: pa.Schema) -> Path:
+        target = self.shard_path(run_id, shard_name)
+        table = rows_to_table(rows, schema)
+        with atomic_path(target) as temp:
+            pq.write_table(table, temp, compression="zstd")
+        return target
+
+    def write_run(self, record: dict[str, Any]) -> Path:
+        schema = pa.schema(RUN_FIELDS)
+        target = self.runs_dir / f"run-{record['run_id']}.parquet"
+        with atomic_path(target) as temp:
+            pq.write_table(rows_to_table([record], schema), temp)
+        return target
+
+    def save_image(self, image: Image.Image | np.ndarray, kind: str) -> tuple[str, str]:
+        """Store a PNG addressed by its content hash; returns (path relative to root, sha256)."""
+        if isinstance(image, np.ndarray):
+            image = Image.fromarray(image.astype(np.uint8) * 255 if image.dtype == bool else image)
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        data = buffer.getvalue()
+        digest = sha256_bytes(data)
+        relative = Path("images") / kind / digest[:2] / f"{digest}.png"
+        target = self.root / relative
+        if not target.exists():
+            atomic_write_bytes(target, data)
+        return relative.as_posix(), digest
+
+    # -- reads ----------------------------------------------------------------------------
+    def read_runs(self) -> list[dict[str, Any]]:
+        if not self.runs_dir.exists():
+            return []
+        records = []
+        for path in sorted(self.runs_dir.glob("run-*.parquet")):
+            records.extend(pq.read_table(path).to_pylist())
+        return records
+
+    def run_record(self, run_id: str | None = None) -> dict[str, Any]:
+        """The record of `run_id`, or of the newest run when None."""
+        runs = sorted(self.read_runs(), key=lambda record: record["run_id"])
+        if not runs:
+            raise TryonError(f"{self.root} has no runs yet; start one with `tryon run MANIFEST --catalogue {self.root}`")
+        if run_id is None:
+            return runs[-1]
+        for record in runs:
+            if record["run_id"] == run_id:
+                return record
+        known = ", ".join(record["run_id"] for record in runs[-5:])
+        raise TryonError(f"run {run_id!r} is not in {self.root}; recent runs: {known}")
+
+    def result_files(self) -> list[Path]:
+        return sorted(self.results_dir.glob("run_id=*/*.parquet")) if self.results_dir.exists() else []
+
+    def completed_shards(self, run_id: str) -> set[str]:
+        folder = self.results_dir / f"run_id={run_id}"
+        return {path.stem for path in folder.glob("*.parquet")} if folder.exists() else set()
+
+    def latest_rows(self, columns: list[str]) -> list[dict[str, Any]]:
+        """The newest row per pair_id (see `views.LATEST_SQL`), only the given columns."""
+        from tryon.catalogue.views import connect
+
+        if not self.result_files():
+            return []
+        with connect(self.root) as connection:
+            selected = ", ".join(columns)
+            return connection.execute(f"SELECT {selected} FROM latest").fetch_df().to_dict("records")
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)

@@ -1,0 +1,281 @@
+"""Read and validate a Parquet manifest, once, up front.
+
+Manifest-level problems (not Parquet, missing columns, wrong types, nulls) stop the run
+with one message before any work. Row-level problems become failed catalogue rows that
+name the row, the file and what to do; good rows go on.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from PIL import Image, UnidentifiedImageError
+
+from tryon.conditioning import derive_seed
+from tryon.config import CATEGORIES, ImageLimits
+from tryon.errors import ManifestError, PairError
+from tryon.hashing import sha256_file
+from tryon.images import _check_size
+from tryon.pairs import Pair
+from tryon.paths import resolve_confined
+
+log = logging.getLogger(__name__)
+
+REQUIRED_COLUMNS = ("pair_id", "person_image", "garment_image", "category")
+PATH_COLUMNS = ("person_image", "garment_image", "ground_truth_image", "mask_image")
+TEXT_COLUMNS = ("prompt", "garment_description")
+KNOWN_COLUMNS = set(REQUIRED_COLUMNS) | set(PATH_COLUMNS) | set(TEXT_COLUMNS) | {"seed"}
+# Columns the catalogue writes itself; a manifest column of the same name would be ambiguous.
+RESERVED_COLUMNS = {"run_id", "status", "error_type", "error_message", "row_index"}
+
+
+@dataclass
+class FailedRow:
+    """A manifest row that cannot be processed, with the reason."""
+
+    pair_id: str
+    row_index: int
+    error_type: str
+    error_message: str
+    category: str | None = None
+    person_image: str | None = None
+    garment_image: str | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ValidatedManifest:
+    path: Path
+    sha256: str
+    data_root: Path
+    total_rows: int
+    pairs: list[Pair]
+    failures: list[FailedRow]
+    extra_types: dict[str, pa.DataType]
+
+
+def read_manifest(path: str | Path) -> pd.DataFrame:
+    """Read the Parquet manifest and check its columns and types."""
+    path = Path(path)
+    if not path.is_file():
+        raise ManifestError(f"manifest {path} does not exist; pass the path of a Parquet file")
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowInvalid, pa.ArrowException, OSError) as error:
+        raise ManifestError(
+            f"manifest {path} is not a readable Parquet file ({error}); write it with pandas.DataFrame.to_parquet"
+        ) from None
+    frame = table.to_pandas()
+    if frame.empty:
+        raise ManifestError(f"manifest {path} has no rows; add at least one person/garment pair")
+    missing = [column for column in REQUIRED_COLUMNS if column not in frame.columns]
+    if missing:
+        raise ManifestError(
+            f"manifest {path} lacks required column(s) {', '.join(missing)}; required: {', '.join(REQUIRED_COLUMNS)}"
+        )
+    reserved = sorted(RESERVED_COLUMNS & set(frame.columns))
+    if reserved:
+        raise ManifestError(f"manifest {path} uses reserved column name(s) {', '.join(reserved)}; rename them")
+    for column in REQUIRED_COLUMNS + tuple(c for c in PATH_COLUMNS + TEXT_COLUMNS if c in frame.columns):
+        _require_strings(frame, column, path, allow_null=column not in REQUIRED_COLUMNS)
+    if "seed" in frame.columns:
+        if not (pd.api.types.is_integer_dtype(frame["seed"]) or frame["seed"].isna().all()):
+            raise ManifestError(f"manifest {path}: column 'seed' must hold integers (found {frame['seed'].dtype})")
+    return frame
+
+
+def _require_strings(frame: pd.DataFrame, column: str, path: Path, *, allow_null: bool) -> None:
+    values = frame[column]
+    nulls = values.isna()
+    if nulls.any() and not allow_null:
+        rows = ", ".join(str(index) for index in list(values.index[nulls])[:5])
+        raise ManifestError(f"manifest {path}: required column {column!r} is empty in row(s) {rows}; fill it in")
+    wrong = values[~nulls].map(lambda value: not isinstance(value, str))
+    if wrong.any():
+        example = values[~nulls][wrong].iloc[0]
+        raise ManifestError(
+            f"manifest {path}: column {column!r} must hold strings, found {type(example).__name__} ({example!r}); "
+            "store it as a string column"
+        )
+
+
+def validate_manifest(
+    path: str | Path,
+    *,
+    data_root: str | Path | None = None,
+    limits: ImageLimits = ImageLimits(),
+    only_pair_ids: Iterable[str] | None = None,
+    workers: int = 8,
+) -> ValidatedManifest:
+    """Validate every row; returns the good pairs and the failed rows (nothing is raised per row)."""
+    path = Path(path).resolve()
+    frame = read_manifest(path)
+    root = Path(data_root).resolve() if data_root else path.parent
+    extra_columns = [column for column in frame.columns if column not in KNOWN_COLUMNS]
+    extra_types = {
+        column: pa.Schema.from_pandas(frame[[column]], preserve_index=False).field(column).type for column in extra_columns
+    }
+    wanted = set(only_pair_ids) if only_pair_ids is not None else None
+    records = frame.to_dict("records")
+    inspector = _FileInspector(limits)
+
+    seen: dict[str, int] = {}
+    jobs: list[tuple[int, dict[str, Any]]] = []
+    failures: list[FailedRow] = []
+    for index, record in enumerate(records):
+        pair_id = record["pair_id"]
+        if wanted is not None and pair_id not in wanted:
+            continue
+        extras = {column: _plain(record[column]) for column in extra_columns}
+        if pair_id in seen:
+            failures.append(_failed(record, index, extras, PairError(
+                "duplicate_pair_id",
+                f"row {index} (pair_id {pair_id!r}): pair_id already used by row {seen[pair_id]}; "
+                "give every pair a unique pair_id",
+            )))
+            continue
+        seen[pair_id] = index
+        jobs.append((index, record))
+
+    def check(job: tuple[int, dict[str, Any]]) -> Pair | FailedRow:
+        index, record = job
+        extras = {column: _plain(record[column]) for column in extra_columns}
+        try:
+            return _validate_row(index, record, manifest_dir=path.parent, data_root=root, inspector=inspector, extras=extras)
+        except PairError as error:
+            return _failed(record, index, extras, error)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        outcomes = list(pool.map(check, jobs))
+    pairs = [outcome for outcome in outcomes if isinstance(outcome, Pair)]
+    failures.extend(outcome for outcome in outcomes if isinstance(outcome, FailedRow))
+    failures.sort(key=lambda failure: failure.row_index)
+    log.info("manifest %s: %d rows, %d valid, %d invalid", path, len(records), len(pairs), len(failures))
+    return ValidatedManifest(
+        path=path, sha256=sha256_file(path), data_root=root, total_rows=len(records),
+        pairs=pairs, failures=failures, extra_types=extra_types,
+    )
+
+
+def _validate_row(index: int, record: dict[str, Any], *, manifest_dir: Path, data_root: Path,
+                  inspector: "_FileInspector", extras: dict[str, Any]) -> Pair:
+    pair_id = record["pair_id"]
+    label = f"row {index} (pair_id {pair_id!r})"
+    if not pair_id.strip():
+        raise PairError("bad_pair_id", f"row {index}: pair_id is blank; give every pair a unique, non-empty id")
+    category = record["category"]
+    if category not in CATEGORIES:
+        raise PairError(
+            "unknown_category",
+            f"{label}: category {category!r} is not one of {', '.join(CATEGORIES)}; fix the manifest",
+        )
+    resolved: dict[str, Path] = {}
+    hashes: dict[str, str] = {}
+    for column in PATH_COLUMNS:
+        raw = record.get(column)
+        if raw is None or (column not in REQUIRED_COLUMNS and _is_missing(raw)):
+            continue
+        file_path = resolve_confined(raw, manifest_dir=manifest_dir, data_root=data_root, column=column, row_label=label)
+        hashes[column] = inspector.inspect(file_path, f"{label} {column}")
+        resolved[column] = file_path
+    seed = record.get("seed")
+    seed = derive_seed(pair_id) if _is_missing(seed) else int(seed)
+    return Pair(
+        pair_id=pair_id,
+        row_index=index,
+        person_image=resolved["person_image"],
+        garment_image=resolved["garment_image"],
+        category=category,
+        seed=seed,
+        person_sha256=hashes["person_image"],
+        garment_sha256=hashes["garment_image"],
+        prompt=_text(record.get("prompt")),
+        garment_description=_text(record.get("garment_description")),
+        ground_truth_image=resolved.get("ground_truth_image"),
+        mask_image=resolved.get("mask_image"),
+        mask_sha256=hashes.get("mask_image"),
+        extras=extras,
+    )
+
+
+class _FileInspector:
+    """Hash a file and check its image header (format, size, bomb limit) without decoding
+    the pixels; memoised because catalogues reuse the same person photo for many garments."""
+
+    def __init__(self, limits: ImageLimits):
+        self.limits = limits
+        self._seen: dict[Path, str | PairError] = {}
+
+    def inspect(self, path: Path, label: str) -> str:
+        known = self._seen.get(path)
+        if known is None:
+            try:
+                known = self._inspect(path)
+            except PairError as error:
+                known = error
+            self._seen[path] = known
+        if isinstance(known, PairError):
+            # Several rows may name the same bad file: each message names its own row.
+            raise PairError(known.error_type, f"{label}: {known.message}")
+        return known
+
+    def _inspect(self, path: Path) -> str:
+        try:
+            size = path.stat().st_size
+        except OSError as error:
+            raise PairError("unreadable_file", f"cannot read {path}: {error.strerror}; check permissions") from None
+        if size == 0:
+            raise PairError("empty_file", f"{path} is empty (0 bytes); replace it with a real image")
+        try:
+            with Image.open(path) as image:
+                width, height = image.size
+        except UnidentifiedImageError:
+            raise PairError("not_an_image", f"{path} is not an image Pillow can read; re-export it as PNG or JPEG") from None
+        except Image.DecompressionBombError:
+            raise PairError(
+                "image_too_large",
+                f"{path} declares more than {self.limits.max_pixels:,} pixels (decompression-bomb guard); resize it",
+            ) from None
+        except OSError as error:
+            raise PairError("corrupt_image", f"{path} cannot be opened ({error}); re-export the file") from None
+        try:
+            _check_size(width, height, limits=self.limits, label="image", path=path)
+        except PairError as error:
+            raise PairError(error.error_type, error.message.removeprefix("image: ")) from None
+        return sha256_file(path)
+
+
+def _failed(record: dict[str, Any], index: int, extras: dict[str, Any], error: PairError) -> FailedRow:
+    return FailedRow(
+        pair_id=str(record.get("pair_id")), row_index=index, error_type=error.error_type,
+        error_message=error.message, category=_text(record.get("category")),
+        person_image=_text(record.get("person_image")), garment_image=_text(record.get("garment_image")),
+        extras=extras,
+    )
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _text(value: Any) -> str | None:
+    return None if _is_missing(value) else str(value)
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars -> Python values, NaN -> None, so rows serialise cleanly."""
+    if _is_missing(value) if not isinstance(value, (list, dict)) else False:
+        return None
+    return value.item() if hasattr(value, "item") and not isinstance(value, (list, dict, str)) else value

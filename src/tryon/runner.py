@@ -1,0 +1,250 @@
+"""Run one shard of pairs through the stages: decode → masking → depth → engine → metrics.
+
+The stages are set up once (`setup()`) and reused for every shard a worker gets.
+Preprocessing results are cached by content hash, so reruns skip them; every per-pair
+problem becomes a failed row and the shard goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+from PIL import Image
+
+from tryon.cache import ArtifactCache
+from tryon.catalogue.store import Catalogue
+from tryon.conditioning import build_prompt, normalize_control_image
+from tryon.config import RunConfig
+from tryon.errors import PairError
+from tryon.hashing import stable_hash
+from tryon.images import load_rgb
+from tryon.pairs import MaskResult, Pair, TryOnRequest
+from tryon.rows import base_row, failed, succeeded, to_json
+from tryon.stages import run_isolated
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Work:
+    """A pair on its way through the stages."""
+
+    pair: Pair
+    row: dict[str, Any]
+    person: Image.Image | None = None
+    garment: Image.Image | None = None
+    ground_truth: Image.Image | None = None
+    mask: MaskResult | None = None
+    depth: Image.Image | None = None
+    error: PairError | None = None
+
+    def fail(self, error: PairError) -> None:
+        if self.error is None:
+            self.error = error
+
+
+@dataclass
+class ShardProcessor:
+    """Holds the set-up stages for one worker and turns shards of pairs into catalogue rows."""
+
+    config: RunConfig
+    catalogue: Catalogue
+    cache: ArtifactCache | None = None
+    engine: Any = None
+    masking: Any = None
+    depth: Any = None
+    seconds_by_stage: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    stage_calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    _ready: bool = False
+
+    def setup(self) -> "ShardProcessor":
+        if self._ready:
+            return self
+        from tryon.depth import DepthStage
+        from tryon.engines import build_engine
+        from tryon.masking import MaskingStage
+
+        self.cache = self.cache or ArtifactCache(self.catalogue.cache_dir)
+        self.engine = self.engine or build_engine(self.config)
+        self.masking = self.masking or MaskingStage(self.config.masking, self.config.limits)
+        if self.engine.needs_depth and self.depth is None:
+            self.depth = DepthStage(self.config.depth, device=self.config.device)
+        for stage_name, stage in (("engine", self.engine), ("masking", self.masking), ("depth", self.depth)):
+            if stage is None:
+                continue
+            started = time.perf_counter()
+            stage.setup()
+            self.seconds_by_stage[f"setup_{stage_name}"] += time.perf_counter() - started
+        self._ready = True
+        log.info("stages ready: engine=%s depth=%s", self.engine.name, "yes" if self.depth else "no")
+        return self
+
+    @property
+    def window(self) -> int:
+        """Pairs held in memory at once (decoded images are large)."""
+        return max(16, 4 * self.config.batch_size)
+
+    def process(self, pairs: Sequence[Pair], on_done: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
+        self.setup()
+        rows: list[dict[str, Any]] = []
+        for start in range(0, len(pairs), self.window):
+            chunk = pairs[start : start + self.window]
+            rows.extend(self._process_window(chunk))
+            if on_done:
+                on_done(len(chunk))
+        return rows
+
+    # 1. decode → 2. masking → 3. depth → 4. engine → 5. metrics + images
+    def _process_window(self, pairs: Sequence[Pair]) -> list[dict[str, Any]]:
+        engine_info = self.engine.model_info()
+        works = [
+            _Work(pair, {**base_row(pair, config_hash=self.config.config_hash(), engine_name=self.engine.name),
+                         "engine_version": self.engine.version, **engine_info})
+            for pair in pairs
+        ]
+        self._decode(works)
+        self._mask(works)
+        if self.depth is not None:
+            self._depth(works)
+        self._run_engine(works)
+        return [work.row if work.error is None else failed(work.row, work.error.error_type, work.error.message)
+                for work in works]
+
+    def _timed(self, stage: str, works: Sequence[_Work], started: float) -> None:
+        elapsed = time.perf_counter() - started
+        self.seconds_by_stage[stage] += elapsed
+        self.stage_calls[stage] += 1
+        share = elapsed / max(len(works), 1)
+        for work in works:
+            work.row[f"seconds_{stage}"] = round(share, 6)
+
+    def _decode(self, works: list[_Work]) -> None:
+        started = time.perf_counter()
+        limits = self.config.limits
+        for work in works:
+            pair = work.pair
+            try:
+                work.person = load_rgb(pair.person_image, limits=limits, label=f"{pair.label} person_image")
+                work.garment = load_rgb(pair.garment_image, limits=limits, label=f"{pair.label} garment_image")
+                if pair.ground_truth_image is not None:
+                    work.ground_truth = load_rgb(pair.ground_truth_image, limits=limits, label=f"{pair.label} ground_truth_image")
+            except PairError as error:
+                work.fail(error)
+        self._timed("decode", works, started)
+
+    def _mask(self, works: list[_Work]) -> None:
+        started = time.perf_counter()
+        live = [work for work in works if work.error is None]
+        stage = self.masking
+        todo: list[tuple[_Work, str]] = []
+        for work in live:
+            key = stable_hash("masking", stage.version, stage.fingerprint(), work.pair.person_sha256,
+                              work.pair.category, work.pair.mask_sha256)
+            entry = self.cache.get("masks", key)
+            if entry is not None:
+                work.mask = MaskResult(
+                    garment_mask=np.asarray(entry.images["garment_mask"].convert("L")) >= 128,
+                    person_mask=np.asarray(entry.images["person_mask"].convert("L")) >= 128,
+                    keypoints={name: tuple(value) for name, value in entry.meta["keypoints"].items()},
+                    mask_source=entry.meta["mask_source"],
+                )
+            else:
+                todo.append((work, key))
+        for batch in _chunks(todo, self.config.batch_size):
+            outcomes = run_isolated(stage, [(work.pair, work.person) for work, _ in batch], lambda item: item[0].label)
+            self.stage_calls["masking_compute"] += 1
+            for (work, key), outcome in zip(batch, outcomes):
+                if isinstance(outcome, PairError):
+                    work.fail(outcome)
+                    continue
+                work.mask = outcome
+                self.cache.put("masks", key, {"garment_mask": outcome.garment_mask, "person_mask": outcome.person_mask},
+                               {"keypoints": outcome.keypoints, "mask_source": outcome.mask_source})
+        for work in live:
+            if work.mask is not None:
+                from tryon.masking.overlay import mask_overlay
+
+                work.row["mask_image"], _ = self.catalogue.save_image(work.mask.garment_mask, "masks")
+                work.row["mask_overlay_image"], _ = self.catalogue.save_image(mask_overlay(work.person, work.mask), "overlays")
+                work.row["mask_source"] = work.mask.mask_source
+                work.row["mask_coverage_ratio"] = work.mask.coverage_ratio
+                work.row["mask_area"] = work.mask.mask_area
+                work.row["person_area"] = work.mask.person_area
+        self._timed("masking", live, started)
+
+    def _depth(self, works: list[_Work]) -> None:
+        started = time.perf_counter()
+        live = [work for work in works if work.error is None]
+        stage = self.depth
+        todo: list[tuple[_Work, str]] = []
+        for work in live:
+            key = stable_hash("depth", stage.version, stage.fingerprint(), work.pair.person_sha256)
+            entry = self.cache.get("depth", key)
+            if entry is not None:
+                work.depth = entry.images["depth"]
+            else:
+                todo.append((work, key))
+        for batch in _chunks(todo, self.config.batch_size):
+            outcomes = run_isolated(stage, [work.person for work, _ in batch], lambda item: "depth")
+            self.stage_calls["depth_compute"] += 1
+            for (work, key), outcome in zip(batch, outcomes):
+                if isinstance(outcome, PairError):
+                    work.fail(PairError(outcome.error_type, f"{work.pair.label}: {outcome.message}"))
+                    continue
+                work.depth = outcome
+                self.cache.put("depth", key, {"depth": outcome}, {})
+        for work in live:
+            if work.depth is not None:
+                work.depth = normalize_control_image(work.depth, work.person.size)
+                work.row["depth_image"], _ = self.catalogue.save_image(work.depth, "depth")
+        self._timed("depth", live, started)
+
+    def _run_engine(self, works: list[_Work]) -> None:
+        live = [work for work in works if work.error is None]
+        template = self.config.sdxl.prompt_template
+        requests = []
+        for work in live:
+            prompt = build_prompt(template, work.pair.category, work.pair.garment_description, work.pair.prompt)
+            work.row["prompt"] = prompt
+            requests.append(TryOnRequest(pair=work.pair, person=work.person, garment=work.garment,
+                                         mask=work.mask, depth=work.depth, seed=work.pair.seed, prompt=prompt))
+        by_bucket: dict[Any, list[tuple[_Work, TryOnRequest]]] = defaultdict(list)
+        for work, request in zip(live, requests):
+            by_bucket[self.engine.bucket(request)].append((work, request))
+        for group in by_bucket.values():
+            for batch in _chunks(group, self.config.batch_size):
+                started = time.perf_counter()
+                outcomes = run_isolated(self.engine, [request for _, request in batch], lambda item: item.pair.label)
+                self.stage_calls["engine_compute"] += 1
+                self._timed("engine", [work for work, _ in batch], started)
+                for (work, _), outcome in zip(batch, outcomes):
+                    if isinstance(outcome, PairError):
+                        work.fail(outcome)
+                    else:
+                        self._finish(work, outcome)
+
+    def _finish(self, work: _Work, outcome) -> None:
+        from tryon.metrics import pair_metrics
+
+        started = time.perf_counter()
+        work.row["output_image"], work.row["output_sha256"] = self.catalogue.save_image(outcome.image, "outputs")
+        work.row["engine_parameters"] = to_json(outcome.parameters)
+        work.row["device"] = str(outcome.parameters.get("device", "cpu"))
+        metrics = pair_metrics(
+            person=work.person, output=outcome.image, garment_mask=work.mask.garment_mask,
+            person_mask=work.mask.person_mask, garment=work.garment, ground_truth=work.ground_truth,
+        )
+        work.row.update(metrics)
+        work.row.update(succeeded(work.row))
+        elapsed = time.perf_counter() - started
+        self.seconds_by_stage["metrics"] += elapsed
+        work.row["seconds_metrics"] = round(elapsed, 6)
+
+
+def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]

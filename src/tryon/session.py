@@ -1,0 +1,163 @@
+"""One run's lifecycle over a catalogue: start, record invalid rows, plan, write shards, finish.
+
+The Prefect flow calls these steps as tasks; a plain Python loop can call them directly
+(see benchmarks/overhead.py). Nothing here knows about Prefect.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from tryon import __version__
+from tryon.catalogue.schema import STATUS_SUCCEEDED, result_schema
+from tryon.catalogue.store import Catalogue, new_run_id, utc_now
+from tryon.config import RunConfig
+from tryon.manifest import ValidatedManifest
+from tryon.pairs import Pair
+from tryon.rows import invalid_manifest_row, to_json
+
+log = logging.getLogger(__name__)
+
+INVALID_SHARD = "invalid-rows"
+
+
+def library_versions() -> dict[str, str]:
+    import importlib.metadata as metadata
+
+    versions = {"tryon": __version__, "python": platform.python_version()}
+    for package in ("torch", "torchvision", "diffusers", "transformers", "peft", "mediapipe", "segment-anything",
+                    "controlnet-aux", "numpy", "pillow", "opencv-python-headless", "pyarrow", "pandas", "prefect"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def metric_columns() -> list[str]:
+    from tryon.metrics import METRIC_COLUMNS
+
+    return list(METRIC_COLUMNS)
+
+
+@dataclass
+class RunSession:
+    catalogue: Catalogue
+    config: RunConfig
+    manifest: ValidatedManifest
+    kind: str = "run"
+    parent_run_id: str | None = None
+    run_id: str = field(default_factory=new_run_id)
+    started_at: Any = field(default_factory=utc_now)
+    started_clock: float = field(default_factory=time.perf_counter)
+    pairs_skipped: int = 0
+    pairs_planned: int = 0
+
+    @property
+    def schema(self) -> pa.Schema:
+        return result_schema(metric_columns(), self.manifest.extra_types)
+
+    def record(self, **updates: Any) -> dict[str, Any]:
+        base = {
+            "run_id": self.run_id, "parent_run_id": self.parent_run_id, "kind": self.kind, "status": "running",
+            "started_at": self.started_at, "finished_at": None, "manifest": str(self.manifest.path),
+            "manifest_sha256": self.manifest.sha256, "data_root": str(self.manifest.data_root),
+            "engine": self.config.engine, "config": self.config.model_dump_json(),
+            "config_hash": self.config.config_hash(), "pairs_total": self.manifest.total_rows,
+            "pairs_planned": self.pairs_planned, "pairs_skipped": self.pairs_skipped,
+            "library_versions": to_json(library_versions()), "host": platform.node(),
+        }
+        base.update(updates)
+        return base
+
+    def start(self) -> None:
+        self.catalogue.create()
+        self.catalogue.write_run(self.record())
+        log.info("run %s started: %s -> %s", self.run_id, self.manifest.path, self.catalogue.root)
+
+    def write_invalid_rows(self) -> int:
+        if not self.manifest.failures:
+            return 0
+        rows = [invalid_manifest_row(failure, config_hash=self.config.config_hash(), engine_name=self.config.engine)
+                for failure in self.manifest.failures]
+        self.catalogue.write_results(self.run_id, INVALID_SHARD, rows, self.schema)
+        return len(rows)
+
+    def plan(self) -> list[Pair]:
+        """Pairs still to do: skip those whose newest row already succeeded with the same
+        inputs and the same output-affecting config (so a repeat run does no model work)."""
+        done = {
+            (row["pair_id"], row["input_hash"], row["config_hash"])
+            for row in self.catalogue.latest_rows(["pair_id", "input_hash", "config_hash", "status"])
+            if row["status"] == STATUS_SUCCEEDED
+        }
+        config_hash = self.config.config_hash()
+        todo = [pair for pair in self.manifest.pairs if (pair.pair_id, pair.input_hash, config_hash) not in done]
+        self.pairs_skipped = len(self.manifest.pairs) - len(todo)
+        self.pairs_planned = len(todo)
+        if self.pairs_skipped:
+            log.info("skipping %d pair(s) already done with identical inputs and config", self.pairs_skipped)
+        return todo
+
+    def shards(self, pairs: list[Pair]) -> list[tuple[str, list[Pair]]]:
+        size = self.config.shard_size
+        return [(f"shard-{index:05d}", pairs[start : start + size])
+                for index, start in enumerate(range(0, len(pairs), size))]
+
+    def write_shard(self, shard_name: str, rows: list[dict[str, Any]]) -> None:
+        self.catalogue.write_results(self.run_id, shard_name, rows, self.schema)
+
+    def finish(self, seconds_by_stage: dict[str, float], cache_stats: dict[str, Any]) -> dict[str, Any]:
+        from tryon.catalogue.views import query
+
+        counts = query(
+            self.catalogue.root,
+            f"SELECT status, error_type, count(*) AS n FROM results WHERE run_id = '{self.run_id}' GROUP BY ALL",
+        ) if self.catalogue.completed_shards(self.run_id) else None
+        succeeded = failed = 0
+        failures: Counter[str] = Counter()
+        if counts is not None:
+            for row in counts.to_dict("records"):
+                if row["status"] == STATUS_SUCCEEDED:
+                    succeeded += int(row["n"])
+                else:
+                    failed += int(row["n"])
+                    failures[row["error_type"]] += int(row["n"])
+        seconds = {name: round(value, 3) for name, value in seconds_by_stage.items()}
+        seconds["wall"] = round(time.perf_counter() - self.started_clock, 3)
+        record = self.record(
+            status="finished", finished_at=utc_now(), pairs_succeeded=succeeded, pairs_failed=failed,
+            failures_by_type=to_json(dict(failures)), seconds_by_stage=to_json(seconds),
+            cache_stats=to_json(cache_stats),
+        )
+        self.catalogue.write_run(record)
+        return record
+
+
+def format_summary(record: dict[str, Any], catalogue_root: Path) -> str:
+    """The few lines a run ends with: counts, failures by type, time per stage, where to look."""
+    failures = json.loads(record.get("failures_by_type") or "{}")
+    seconds = json.loads(record.get("seconds_by_stage") or "{}")
+    lines = [
+        f"run {record['run_id']} ({record['kind']}, engine={record['engine']}) finished in {seconds.get('wall', 0):.1f}s",
+        f"  pairs: {record['pairs_total']} in manifest, {record['pairs_skipped']} skipped (already done), "
+        f"{record['pairs_succeeded']} succeeded, {record['pairs_failed']} failed",
+    ]
+    for error_type, count in sorted(failures.items(), key=lambda item: -item[1]):
+        lines.append(f"    failed {error_type}: {count}")
+    stage_times = ", ".join(f"{name} {value:.2f}s" for name, value in seconds.items() if name != "wall")
+    if stage_times:
+        lines.append(f"  time by stage: {stage_times}")
+    lines.append(f"  catalogue: {catalogue_root}  (query: tryon query --catalogue {catalogue_root} \"SELECT * FROM latest\")")
+    if record["pairs_failed"]:
+        lines.append(f"  rerun the failed pairs: tryon rerun-failed --catalogue {catalogue_root}")
+    return "\n".join(lines)
