@@ -23,7 +23,8 @@ from tryon.models.registry import repo_cache_dir
 
 logger = logging.getLogger(__name__)
 
-BUILD_VERSION = "2"
+BUILD_VERSION = "3"
+# safetensors writes its metadata map in hash order: one key only, or builds would differ byte-wise.
 SEED = 20240229
 NOTICE = "RANDOM WEIGHTS, TEST ONLY: built by tryon.models.tiny; outputs are noise.\n"
 TEXT_HIDDEN = 32
@@ -186,12 +187,12 @@ def _build_files(staging: Path, preset: Preset) -> dict[str, Path]:
     (folders["ip_adapter"] / ip_component.subfolder).mkdir(parents=True, exist_ok=True)
     save_file(_ip_adapter_state(unet, image_encoder.config.projection_dim),
               str(folders["ip_adapter"] / ip_component.subfolder / ip_component.weight_name),
-              metadata={"format": "pt", "tryon_notice": NOTICE.strip()})
+              metadata={"format": "pt"})
 
     for offset, (name, component) in enumerate(sorted(preset.loras.items())):
         folders[name].mkdir(parents=True, exist_ok=True)
         save_file(_lora_state(SEED + 100 + offset), str(folders[name] / component.weight_name),
-                  metadata={"format": "pt", "tryon_notice": NOTICE.strip()})
+                  metadata={"format": "pt"})
     for folder in set(folders.values()):
         (folder / "README.md").write_text(NOTICE, encoding="utf-8")
     return folders

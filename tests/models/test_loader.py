@@ -1,0 +1,43 @@
+import diffusers
+import pytest
+
+from tests.tiny_models import tiny_env, tiny_hf_home  # noqa: F401 - fixtures
+from tryon.errors import ModelUnavailableError
+from tryon.models.lock import get_preset
+from tryon.models.loader import load_pipeline
+
+
+def test_tiny_loads_offline_through_pinned_from_pretrained(tiny_env, monkeypatch):
+    calls = []
+    original = diffusers.UNet2DConditionModel.from_pretrained.__func__
+
+    def spy(cls, repo_id, **kwargs):
+        calls.append((repo_id, kwargs))
+        return original(cls, repo_id, **kwargs)
+
+    monkeypatch.setattr(diffusers.UNet2DConditionModel, "from_pretrained", classmethod(spy))
+    preset = get_preset("tiny")
+    loaded = load_pipeline(preset, "cpu")
+
+    base = preset.components["base"]
+    assert calls == [(base.repo_id, {"revision": base.revision, "cache_dir": str(tiny_env / "hub"),
+                                     "local_files_only": True, "subfolder": "unet", "use_safetensors": True,
+                                     "torch_dtype": loaded.dtype})]
+    pipeline = loaded.pipeline
+    assert type(pipeline).__name__ == "StableDiffusionXLControlNetInpaintPipeline"
+    assert pipeline.unet.config.in_channels == 9
+    assert pipeline.image_encoder is not None and pipeline.unet.encoder_hid_proj is not None
+    assert set(pipeline.get_list_adapters()["unet"]) == {"tiny-lora-a", "tiny-lora-b"}
+    assert loaded.lora_names == ("tiny-lora-a", "tiny-lora-b")
+
+
+def test_sdxl_without_weights_says_what_to_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-hf-home"))
+    with pytest.raises(ModelUnavailableError, match="run `tryon models pull sdxl`"):
+        load_pipeline(get_preset("sdxl"), "cpu")
+
+
+def test_tiny_without_build_points_to_build_tiny(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-hf-home"))
+    with pytest.raises(ModelUnavailableError, match="tryon models build-tiny"):
+        load_pipeline(get_preset("tiny"), "cpu")
