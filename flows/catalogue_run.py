@@ -75,7 +75,7 @@ def catalogue_run(
 
         # 6. Close the run record with counts and timings.
         cache_stats = {name: stats.as_dict() for name, stats in (processor.cache.stats.items() if processor.cache else [])}
-        record = session.finish(dict(processor.seconds_by_stage), cache_stats)
+        record = session.finish(dict(processor.seconds_by_stage), cache_stats, processor.stage_calls)
     if show_progress:
         print(format_summary(record, root.root), file=sys.stderr)
     return record

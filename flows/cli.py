@@ -17,11 +17,15 @@ SAMPLE_MANIFEST = REPO_ROOT / "data" / "sample" / "manifest.parquet"
 
 
 def _run(args: argparse.Namespace) -> int:
-    from flows.catalogue_run import catalogue_run
     from tryon.config import load_config
+    from tryon.manifest import read_manifest
 
     config = load_config(args.config, engine=args.engine, models=args.models, data_root=args.data_root,
                          device=args.device, shard_size=args.shard_size, batch_size=args.batch_size)
+    read_manifest(args.manifest)  # manifest-level errors: one line here, before Prefect starts
+
+    from flows.catalogue_run import catalogue_run
+
     record = catalogue_run(manifest=str(args.manifest), catalogue=str(args.catalogue), config=config,
                            show_progress=not args.quiet)
     return 0 if record["status"] == "finished" else 1

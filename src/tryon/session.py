@@ -93,12 +93,15 @@ class RunSession:
         return len(rows)
 
     def plan(self) -> list[Pair]:
-        """Pairs still to do: skip those whose newest row already succeeded with the same
-        inputs and the same output-affecting config (so a repeat run does no model work)."""
+        """Pairs still to do. A pair whose newest row came from identical inputs and identical
+        output-affecting config is skipped, so a repeated or resumed run does no model work.
+        Failed pairs are skipped too (the same inputs fail the same way), except in a
+        rerun-failed run, which exists to retry them."""
+        retry_failed = self.kind == "rerun-failed"
         done = {
             (row["pair_id"], row["input_hash"], row["config_hash"])
             for row in self.catalogue.latest_rows(["pair_id", "input_hash", "config_hash", "status"])
-            if row["status"] == STATUS_SUCCEEDED
+            if row["status"] == STATUS_SUCCEEDED or not retry_failed
         }
         config_hash = self.config.config_hash()
         todo = [pair for pair in self.manifest.pairs if (pair.pair_id, pair.input_hash, config_hash) not in done]
@@ -116,7 +119,8 @@ class RunSession:
     def write_shard(self, shard_name: str, rows: list[dict[str, Any]]) -> None:
         self.catalogue.write_results(self.run_id, shard_name, rows, self.schema)
 
-    def finish(self, seconds_by_stage: dict[str, float], cache_stats: dict[str, Any]) -> dict[str, Any]:
+    def finish(self, seconds_by_stage: dict[str, float], cache_stats: dict[str, Any],
+               stage_calls: dict[str, int] | None = None) -> dict[str, Any]:
         from tryon.catalogue.views import query
 
         counts = query(
@@ -137,7 +141,7 @@ class RunSession:
         record = self.record(
             status="finished", finished_at=utc_now(), pairs_succeeded=succeeded, pairs_failed=failed,
             failures_by_type=to_json(dict(failures)), seconds_by_stage=to_json(seconds),
-            cache_stats=to_json(cache_stats),
+            cache_stats=to_json(cache_stats), stage_calls=to_json(dict(stage_calls or {})),
         )
         self.catalogue.write_run(record)
         return record

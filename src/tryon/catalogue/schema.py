@@ -74,6 +74,7 @@ RUN_FIELDS: list[pa.Field] = [
     pa.field("failures_by_type", pa.string()),  # JSON
     pa.field("seconds_by_stage", pa.string()),  # JSON
     pa.field("cache_stats", pa.string()),  # JSON
+    pa.field("stage_calls", pa.string()),  # JSON: batches each stage computed (0 on a fully cached rerun)
     pa.field("library_versions", pa.string()),  # JSON
     pa.field("host", pa.string()),
 ]
