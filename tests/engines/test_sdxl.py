@@ -1,0 +1,206 @@
+import hashlib
+
+import diffusers
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from tests.tiny_models import make_request, tiny_config, tiny_hf_home, use_hf_home  # noqa: F401 - fixture
+from tryon.engines.sdxl import SCHEDULERS, EngineOutOfMemoryError, SdxlEngine
+from tryon.errors import PairError, TryonError
+from tryon.pairs import TryOnOutput
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_hf_home):
+    with pytest.MonkeyPatch.context() as patch:
+        use_hf_home(patch, tiny_hf_home)
+        engine = SdxlEngine(tiny_config())
+        engine.setup()
+        engine.fingerprint()  # identity is computed while the tiny cache is HF_HOME
+    return engine
+
+
+@pytest.fixture
+def tiny_engine(engine):
+    yield engine
+    engine.set_lora(None)
+
+
+def pixels(output) -> np.ndarray:
+    assert isinstance(output, TryOnOutput), output
+    return np.asarray(output.image).astype(np.int16)
+
+
+def base_unet_checksum(unet) -> str:
+    """Hash of the UNet's own weights, LoRA and IP-Adapter layers excluded, names as in the file on disk."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(unet.state_dict().items()):
+        if "lora_" in name or "_ip." in name or name.startswith("encoder_hid_proj."):
+            continue
+        digest.update(name.replace(".base_layer", "").encode())
+        digest.update(tensor.detach().to(torch.float32).contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def test_outputs_match_person_size_and_record_parameters(tiny_engine):
+    request = make_request(0, size=(60, 44))
+    output = tiny_engine([request])[0]
+    assert output.image.size == (60, 44) and output.image.mode == "RGB"
+    parameters = output.parameters
+    assert parameters["resolution"] == [64, 48] and parameters["seed"] == 0 and parameters["prompt"] == "a red shirt"
+    assert parameters["steps"] == 2 and parameters["dtype"] == "float32" and parameters["device"] == "cpu"
+    assert parameters["oom_splits"] == 0 and parameters["lora"] is None and parameters["random_weights"] is True
+    for key in ("guidance_scale", "strength", "controlnet_conditioning_scale", "control_guidance_start",
+                "control_guidance_end", "ip_adapter_scale", "lora_scale", "scheduler", "negative_prompt"):
+        assert key in parameters
+    info = tiny_engine.model_info()
+    assert info["model_preset"] == "tiny" and info["random_weights"] is True
+    assert "tryon-test/tiny-random-sdxl-inpaint@7e57" in info["model_revisions"]
+    assert {"model_fingerprint", "diffusers_version", "transformers_version", "torch_version"} <= set(info)
+    assert tiny_engine.bucket(make_request(1, size=(640, 480))) == (64, 48)
+
+
+def test_lora_switching_is_exact_and_never_touches_base_weights(tiny_engine, tiny_hf_home):
+    base = tiny_engine.preset.components["base"]
+    from_disk = diffusers.UNet2DConditionModel.from_pretrained(
+        base.repo_id, revision=base.revision, subfolder="unet", cache_dir=str(tiny_hf_home / "hub"),
+        local_files_only=True)
+    unet = tiny_engine.loaded.pipeline.unet
+    assert base_unet_checksum(unet) == base_unet_checksum(from_disk)
+    request = make_request(2)
+
+    def run(lora):
+        tiny_engine.set_lora(lora, 1.0)
+        output = tiny_engine([request])[0]
+        assert output.parameters["lora"] == lora
+        return pixels(output)
+
+    none_first, a_first, b_only, a_again, none_again = (run(name) for name in
+                                                       (None, "tiny-lora-a", "tiny-lora-b", "tiny-lora-a", None))
+    assert np.array_equal(a_first, a_again)
+    assert np.array_equal(none_first, none_again)
+    assert not np.array_equal(a_first, b_only) and not np.array_equal(a_first, none_first)
+    assert base_unet_checksum(unet) == base_unet_checksum(from_disk)
+    with pytest.raises(TryonError, match="not a LoRA of preset 'tiny'"):
+        tiny_engine.set_lora("tiny-lora-c")
+
+
+def test_same_pair_same_image_whatever_the_batch(tiny_engine):
+    target = make_request(3)
+    alone = pixels(tiny_engine([target])[0])
+    batch = [make_request(4, prompt="a blue dress"), target, make_request(5, seed=99)]
+    first = tiny_engine(batch)
+    second = tiny_engine(batch)
+    assert np.abs(pixels(first[1]) - alone).max() <= 1
+    for one, two in zip(first, second):
+        assert np.array_equal(pixels(one), pixels(two))
+    pair_of_two = tiny_engine([target, make_request(6)])
+    assert np.abs(pixels(pair_of_two[0]) - alone).max() <= 1
+    assert not np.array_equal(pixels(first[0]), pixels(first[2]))
+
+
+def test_mismatched_depth_maps_do_not_crash(tiny_engine):
+    depths = [
+        Image.new("L", (17, 23), 128),                                    # other size, one channel
+        np.random.RandomState(0).rand(30, 20).astype(np.float32) * 7.5,   # float metres, other size
+        np.full((10, 10, 1), 200, dtype=np.uint8),                        # HxWx1
+        Image.new("RGBA", (64, 48), (10, 20, 30, 255)),
+    ]
+    outputs = tiny_engine([make_request(10 + index, depth=depth) for index, depth in enumerate(depths)])
+    assert all(isinstance(output, TryOnOutput) and output.image.size == (64, 48) for output in outputs)
+
+
+def test_missing_depth_fails_only_that_pair(tiny_engine):
+    outputs = tiny_engine([make_request(20, depth=None), make_request(21)])
+    assert isinstance(outputs[0], PairError) and outputs[0].error_type == "missing_depth"
+    assert "row 20" in outputs[0].message and isinstance(outputs[1], TryOnOutput)
+
+
+def test_paste_back_keeps_unmasked_pixels_exactly(tiny_engine):
+    request = make_request(30, size=(50, 37))
+    image = np.asarray(tiny_engine([request])[0].image)
+    person = np.asarray(request.person)
+    keep = ~request.mask.garment_mask
+    assert np.array_equal(image[keep], person[keep])
+    assert not np.array_equal(image[~keep], person[~keep])
+
+
+@pytest.mark.parametrize("broken_value", [float("nan"), -1.0])
+def test_nan_or_black_decode_becomes_nan_output(tiny_engine, monkeypatch, broken_value):
+    vae = tiny_engine.loaded.pipeline.vae
+    original = vae.decode
+
+    def broken_decode(latents, return_dict=True, **kwargs):
+        sample = original(latents, return_dict=False, **kwargs)[0]
+        return (torch.full_like(sample, broken_value),)
+
+    monkeypatch.setattr(vae, "decode", broken_decode)
+    outputs = tiny_engine([make_request(40), make_request(41)])
+    assert [output.error_type for output in outputs] == ["nan_output", "nan_output"]
+    assert "row 40" in outputs[0].message
+
+
+def test_cuda_oom_splits_the_batch_and_retries(tiny_engine, monkeypatch):
+    batch = [make_request(50), make_request(51), make_request(52)]
+    expected = [pixels(output) for output in tiny_engine(batch)]
+    original = tiny_engine._generate
+    sizes = []
+
+    def flaky(requests, size):
+        sizes.append(len(requests))
+        if len(sizes) == 1:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB (simulated)")
+        return original(requests, size)
+
+    monkeypatch.setattr(tiny_engine, "_generate", flaky)
+    outputs = tiny_engine(batch)
+    assert sizes == [3, 1, 2]
+    assert [output.parameters["oom_splits"] for output in outputs] == [1, 1, 1]
+    for output, reference in zip(outputs, expected):
+        assert np.abs(pixels(output) - reference).max() <= 1
+
+
+def test_cuda_oom_on_a_single_pair_fails_that_pair(tiny_engine, monkeypatch):
+    def always_oom(requests, size):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+
+    monkeypatch.setattr(tiny_engine, "_generate", always_oom)
+    outputs = tiny_engine([make_request(60), make_request(61)])
+    assert [output.error_type for output in outputs] == ["out_of_memory", "out_of_memory"]
+
+
+def test_host_oom_stops_with_a_clear_error(tiny_engine, monkeypatch):
+    def host_oom(requests, size):
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory")
+
+    monkeypatch.setattr(tiny_engine, "_generate", host_oom)
+    with pytest.raises(EngineOutOfMemoryError, match="lower batch_size or sdxl.resolution"):
+        tiny_engine([make_request(70)])
+
+
+def test_scheduler_names_map_to_diffusers_schedulers(tiny_engine):
+    config = tiny_engine.loaded.pipeline.scheduler.config
+    for name, (class_name, extra) in SCHEDULERS.items():
+        scheduler = getattr(diffusers, class_name).from_config(config, **extra)
+        assert type(scheduler).__name__ == class_name, name
+    assert type(tiny_engine.loaded.pipeline.scheduler).__name__ == "EulerDiscreteScheduler"
+
+
+def test_fingerprint_follows_settings(tiny_engine):
+    before = tiny_engine.fingerprint()
+    tiny_engine.set_lora("tiny-lora-b", 0.5)
+    assert tiny_engine.fingerprint() != before
+    tiny_engine.set_lora(None)
+    assert tiny_engine.fingerprint() == before
+
+
+def test_garment_and_prompt_reach_the_model(tiny_engine):
+    request = make_request(80)
+    reference = pixels(tiny_engine([request])[0])
+    other_garment = make_request(80)
+    other_garment.garment = Image.new("RGB", (40, 32), (250, 10, 10))
+    other_prompt = make_request(80, prompt="a green coat")
+    assert not np.array_equal(pixels(tiny_engine([other_garment])[0]), reference)
+    assert not np.array_equal(pixels(tiny_engine([other_prompt])[0]), reference)
