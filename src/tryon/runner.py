@@ -91,6 +91,8 @@ class ShardProcessor:
 
     def process(self, pairs: Sequence[Pair], on_done: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
         self.setup()
+        if self.cache is None:  # a reused processor pointed at another catalogue
+            self.cache = ArtifactCache(self.catalogue.cache_dir)
         rows: list[dict[str, Any]] = []
         for start in range(0, len(pairs), self.window):
             chunk = pairs[start : start + self.window]
