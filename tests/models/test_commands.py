@@ -59,6 +59,10 @@ def test_lock_resolves_unpinned_component_and_rewrites_file(tmp_path, monkeypatc
     lock_file = tmp_path / "models.lock.toml"
     lock_file.write_text(text)
     monkeypatch.setenv("TRYON_MODELS_LOCK", str(lock_file))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(Exception, match="HF_HUB_OFFLINE is set"):
+        commands.lock("sdxl")
+    monkeypatch.delenv("HF_HUB_OFFLINE")
     new_sha = hashlib.sha1(b"new").hexdigest()
     asked = []
 
@@ -76,6 +80,7 @@ def test_lock_resolves_unpinned_component_and_rewrites_file(tmp_path, monkeypatc
 
 def test_pull_downloads_exactly_the_pinned_patterns(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HOME", str(tmp_path))
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     calls = []
     monkeypatch.setattr("huggingface_hub.snapshot_download", lambda repo_id, **kwargs: calls.append((repo_id, kwargs)))
     with pytest.raises(Exception, match="do not verify"):
@@ -92,3 +97,10 @@ def test_list_presets_marks_random_weights(tiny_env):
     assert summaries["tiny"]["random_weights"] and summaries["tiny"]["cached"]
     assert not summaries["sdxl"]["random_weights"] and not summaries["sdxl"]["cached"]
     assert os.environ["HF_HUB_OFFLINE"] == "1"
+
+
+def test_build_tiny_cli_is_idempotent(tiny_env, capsys):
+    args = parse("models", "build-tiny", "--hf-home", str(tiny_env))
+    assert args.handler(args) == 0
+    assert "RANDOM-WEIGHT TEST preset" in capsys.readouterr().out
+    assert commands.verify("tiny") == []

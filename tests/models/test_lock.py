@@ -23,6 +23,8 @@ def test_lock_refuses_moving_or_short_revisions(revision):
 def test_lock_refuses_missing_role_and_bad_hash():
     with pytest.raises(LockError, match="lacks components"):
         parse_lock(lock_text().replace("[presets.demo.components.vae]", "[presets.demo.components.other]"))
+    with pytest.raises(LockError, match="pickled weights"):
+        parse_lock(lock_text(extra='weight_name = "ip-adapter_sdxl.bin"\n'))
     with pytest.raises(LockError, match="sha256"):
         parse_lock(lock_text(extra='sha256 = { "config.json" = "abc" }\n'))
 

@@ -23,6 +23,12 @@ def _git_blob_sha1(path: Path) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
+def _require_online(action: str) -> None:
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
+        raise TryonError(f"`tryon models {action}` needs hub access but HF_HUB_OFFLINE is set; unset it on a "
+                         "connected machine (loading never downloads, only pull and lock do)")
+
+
 def verify(preset_name: str, cache_dir: Path | None = None) -> list[str]:
     """Offline check of every pinned file: present, and content matching its hash. Returns the problems.
 
@@ -73,6 +79,7 @@ def pull(preset_name: str, record_hashes: bool = False) -> Path:
     if preset.random_weights:
         raise TryonError(f"preset {preset_name!r} has random test weights; build it with `tryon models build-tiny`")
     preset.require_resolved()
+    _require_online("pull")
     cache_dir = hub_cache_dir()
     for component in preset.all_components():
         snapshot_download(component.repo_id, revision=component.revision, cache_dir=str(cache_dir),
@@ -101,6 +108,7 @@ def lock(preset_name: str, branch: str = "main", update: bool = False) -> dict[s
     preset = presets.get(preset_name) or get_preset(preset_name)
     if preset.random_weights:
         raise TryonError(f"preset {preset_name!r} has fixed fake test revisions; nothing to resolve")
+    _require_online("lock")
     api = HfApi()
     resolved: dict[str, str] = {}
     commits: dict[str, str] = {}

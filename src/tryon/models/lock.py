@@ -111,6 +111,10 @@ def _component(preset: str, name: str, table: dict, where: Path) -> Component:
     torch_dtype = table.get("torch_dtype", "float16")
     if torch_dtype not in DTYPES:
         raise LockError(f"{label}: torch_dtype {torch_dtype!r} is not one of {DTYPES}")
+    weight_name = table.get("weight_name") or None
+    if weight_name and not weight_name.endswith(".safetensors"):
+        raise LockError(f"{label}: weight_name {weight_name!r} is not a .safetensors file; pickled weights "
+                        "(.bin/.pt/.ckpt) can run code when loaded and are refused")
     sha256 = dict(table.get("sha256", {}))
     for path, digest in sha256.items():
         if not SHA256.match(str(digest)):
@@ -122,7 +126,7 @@ def _component(preset: str, name: str, table: dict, where: Path) -> Component:
         subfolder=table.get("subfolder") or None,
         variant=table.get("variant") or None,
         torch_dtype=torch_dtype,
-        weight_name=table.get("weight_name") or None,
+        weight_name=weight_name,
         allow_patterns=tuple(table.get("allow_patterns", ())),
         sha256=sha256,
         pinned_from=table.get("pinned_from", ""),
