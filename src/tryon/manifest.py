@@ -125,9 +125,11 @@ def validate_manifest(
     wanted = set(only_pair_ids) if only_pair_ids is not None else None
     records = frame.to_dict("records")
     inspector = _FileInspector(limits)
+    resolver = _PathResolver(manifest_dir=path.parent, data_root=root)
 
+    # 1. Row-local checks and duplicate ids, in manifest order.
     seen: dict[str, int] = {}
-    jobs: list[tuple[int, dict[str, Any]]] = []
+    candidates: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
     failures: list[FailedRow] = []
     for index, record in enumerate(records):
         pair_id = record["pair_id"]
@@ -142,20 +144,24 @@ def validate_manifest(
             )))
             continue
         seen[pair_id] = index
-        jobs.append((index, record))
+        candidates.append((index, record, extras))
 
-    def check(job: tuple[int, dict[str, Any]]) -> Pair | FailedRow:
-        index, record = job
-        extras = {column: _plain(record[column]) for column in extra_columns}
-        try:
-            return _validate_row(index, record, manifest_dir=path.parent, data_root=root, inspector=inspector, extras=extras)
-        except PairError as error:
-            return _failed(record, index, extras, error)
-
+    # 2. Each distinct file is confined, hashed and header-checked once (in parallel: it is
+    #    I/O), since catalogues reuse the same photos across many rows.
+    distinct = {raw for _, record, _ in candidates for column in PATH_COLUMNS
+                if isinstance(raw := record.get(column), str) and raw}
+    resolved = {raw: resolver.resolve(raw) for raw in distinct}
+    files = {target for target in resolved.values() if isinstance(target, Path)}
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        outcomes = list(pool.map(check, jobs))
-    pairs = [outcome for outcome in outcomes if isinstance(outcome, Pair)]
-    failures.extend(outcome for outcome in outcomes if isinstance(outcome, FailedRow))
+        inspected = dict(zip(files, pool.map(inspector.inspect_file, files)))
+
+    # 3. Assemble rows.
+    pairs: list[Pair] = []
+    for index, record, extras in candidates:
+        try:
+            pairs.append(_validate_row(index, record, resolved=resolved, inspected=inspected, extras=extras))
+        except PairError as error:
+            failures.append(_failed(record, index, extras, error))
     failures.sort(key=lambda failure: failure.row_index)
     log.info("manifest %s: %d rows, %d valid, %d invalid", path, len(records), len(pairs), len(failures))
     return ValidatedManifest(
@@ -164,8 +170,8 @@ def validate_manifest(
     )
 
 
-def _validate_row(index: int, record: dict[str, Any], *, manifest_dir: Path, data_root: Path,
-                  inspector: "_FileInspector", extras: dict[str, Any]) -> Pair:
+def _validate_row(index: int, record: dict[str, Any], *, resolved: dict[str, Path | PairError],
+                  inspected: dict[Path, str | PairError], extras: dict[str, Any]) -> Pair:
     pair_id = record["pair_id"]
     label = f"row {index} (pair_id {pair_id!r})"
     if not pair_id.strip():
@@ -176,55 +182,65 @@ def _validate_row(index: int, record: dict[str, Any], *, manifest_dir: Path, dat
             "unknown_category",
             f"{label}: category {category!r} is not one of {', '.join(CATEGORIES)}; fix the manifest",
         )
-    resolved: dict[str, Path] = {}
+    paths: dict[str, Path] = {}
     hashes: dict[str, str] = {}
     for column in PATH_COLUMNS:
         raw = record.get(column)
-        if raw is None or (column not in REQUIRED_COLUMNS and _is_missing(raw)):
+        if column not in REQUIRED_COLUMNS and _is_missing(raw):
             continue
-        file_path = resolve_confined(raw, manifest_dir=manifest_dir, data_root=data_root, column=column, row_label=label)
-        hashes[column] = inspector.inspect(file_path, f"{label} {column}")
-        resolved[column] = file_path
+        if not isinstance(raw, str) or not raw.strip():
+            raise PairError("missing_path", f"{label}: column {column!r} is empty; give a path to an image file")
+        target = resolved[raw]
+        outcome = target if isinstance(target, PairError) else inspected[target]
+        if isinstance(outcome, PairError):
+            # Several rows may name the same bad file: each message names its own row and column.
+            raise PairError(outcome.error_type, f"{label} {column}: {outcome.message}")
+        paths[column], hashes[column] = target, outcome
     seed = record.get("seed")
     seed = derive_seed(pair_id) if _is_missing(seed) else int(seed)
     return Pair(
         pair_id=pair_id,
         row_index=index,
-        person_image=resolved["person_image"],
-        garment_image=resolved["garment_image"],
+        person_image=paths["person_image"],
+        garment_image=paths["garment_image"],
         category=category,
         seed=seed,
         person_sha256=hashes["person_image"],
         garment_sha256=hashes["garment_image"],
         prompt=_text(record.get("prompt")),
         garment_description=_text(record.get("garment_description")),
-        ground_truth_image=resolved.get("ground_truth_image"),
-        mask_image=resolved.get("mask_image"),
+        ground_truth_image=paths.get("ground_truth_image"),
+        mask_image=paths.get("mask_image"),
         mask_sha256=hashes.get("mask_image"),
         extras=extras,
     )
 
 
+class _PathResolver:
+    """Confine each distinct manifest path string to the data root, once."""
+
+    def __init__(self, *, manifest_dir: Path, data_root: Path):
+        self.manifest_dir, self.data_root = manifest_dir, data_root
+
+    def resolve(self, raw: str) -> Path | PairError:
+        try:
+            return resolve_confined(raw, manifest_dir=self.manifest_dir, data_root=self.data_root)
+        except PairError as error:
+            return error
+
+
 class _FileInspector:
     """Hash a file and check its image header (format, size, bomb limit) without decoding
-    the pixels; memoised because catalogues reuse the same person photo for many garments."""
+    the pixels (a truncated body is caught when the shard decodes it)."""
 
     def __init__(self, limits: ImageLimits):
         self.limits = limits
-        self._seen: dict[Path, str | PairError] = {}
 
-    def inspect(self, path: Path, label: str) -> str:
-        known = self._seen.get(path)
-        if known is None:
-            try:
-                known = self._inspect(path)
-            except PairError as error:
-                known = error
-            self._seen[path] = known
-        if isinstance(known, PairError):
-            # Several rows may name the same bad file: each message names its own row.
-            raise PairError(known.error_type, f"{label}: {known.message}")
-        return known
+    def inspect_file(self, path: Path) -> str | PairError:
+        try:
+            return self._inspect(path)
+        except PairError as error:
+            return error
 
     def _inspect(self, path: Path) -> str:
         try:

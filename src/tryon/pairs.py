@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ class Pair:
         """How messages name this pair."""
         return f"row {self.row_index} (pair_id {self.pair_id!r})"
 
-    @property
+    @cached_property
     def input_hash(self) -> str:
         """Hash of everything in the inputs that can change the output."""
         from tryon.hashing import stable_hash
