@@ -101,6 +101,21 @@ class PreviewConfig(_Strict):
     feather_px: int = Field(3, ge=0, le=64)
 
 
+class MetricBounds(_Strict):
+    """Acceptable range of one metric; outside it a pair is marked needs_review."""
+
+    min: float | None = None
+    max: float | None = None
+
+
+DEFAULT_QUALITY_GATE: dict[str, MetricBounds] = {
+    # Paste-back keeps unmasked pixels exact, so anything changed outside the mask is a bug
+    # or a config without paste-back; a blank or black image is never a result.
+    "preserve_changed_fraction": MetricBounds(max=0.01),
+    "preserve_ssim": MetricBounds(min=0.9),
+}
+
+
 class RunConfig(_Strict):
     """Everything a run needs. `config_hash()` covers what changes outputs."""
 
@@ -116,10 +131,16 @@ class RunConfig(_Strict):
     depth: DepthConfig = DepthConfig()
     sdxl: SdxlConfig = SdxlConfig()
     preview: PreviewConfig = PreviewConfig()
+    quality_gate: dict[str, MetricBounds] = Field(
+        default_factory=lambda: dict(DEFAULT_QUALITY_GATE),
+        description="metric -> {min, max}; a succeeded pair outside a bound gets needs_review = true",
+    )
 
     def output_settings(self) -> dict:
         """The settings that change a pair's output (not sharding, batching or paths)."""
-        settings = self.model_dump(mode="json", exclude={"shard_size", "batch_size", "data_root", "limits"})
+        settings = self.model_dump(
+            mode="json", exclude={"shard_size", "batch_size", "data_root", "limits", "quality_gate"}
+        )
         unused = {"sdxl", "depth", "models"} if self.engine == "preview" else {"preview"}
         return {key: value for key, value in settings.items() if key not in unused}
 

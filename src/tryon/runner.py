@@ -24,6 +24,7 @@ from tryon.errors import PairError
 from tryon.hashing import stable_hash
 from tryon.images import load_rgb
 from tryon.pairs import MaskResult, Pair, TryOnRequest
+from tryon.quality_gate import review_reasons
 from tryon.rows import base_row, failed, succeeded, to_json
 from tryon.stages import run_isolated
 
@@ -242,6 +243,9 @@ class ShardProcessor:
             person_mask=work.mask.person_mask, garment=work.garment, ground_truth=work.ground_truth,
         )
         work.row.update(metrics)
+        reasons = review_reasons(metrics, self.config.quality_gate)
+        work.row["needs_review"] = bool(reasons)
+        work.row["review_reasons"] = "; ".join(reasons) or None
         work.row.update(succeeded(work.row))
         elapsed = time.perf_counter() - started
         self.seconds_by_stage["metrics"] += elapsed

@@ -17,6 +17,8 @@ RESULT_FIELDS: list[pa.Field] = [
     pa.field("status", pa.string(), nullable=False),
     pa.field("error_type", pa.string()),
     pa.field("error_message", pa.string()),
+    pa.field("needs_review", pa.bool_()),  # succeeded, but outside the quality gate
+    pa.field("review_reasons", pa.string()),
     pa.field("category", pa.string()),
     pa.field("person_image", pa.string()),
     pa.field("garment_image", pa.string()),
