@@ -16,6 +16,7 @@ from tasks.manifest import validate_manifest_task
 from tasks.shards import process_shard, setup_stages, write_shard
 from tryon.catalogue.store import Catalogue
 from tryon.config import RunConfig, load_config
+from tryon.failures import reseed
 from tryon.runner import ShardProcessor
 from tryon.session import RunSession, format_summary
 
@@ -34,6 +35,7 @@ def catalogue_run(
     only_pair_ids: list[str] | None = None,
     parent_run_id: str | None = None,
     kind: str = "run",
+    reseed_pair_ids: list[str] | None = None,
     show_progress: bool = True,
 ) -> dict[str, Any]:
     """Process every valid pair of `manifest` into `catalogue` and return the run record.
@@ -56,6 +58,8 @@ def catalogue_run(
     with root.exclusive():
         # 3. Record the run and the rows that failed validation.
         session = RunSession(root, run_config, validated, kind=kind, parent_run_id=parent_run_id)
+        if reseed_pair_ids:
+            validated.pairs = reseed(validated.pairs, reseed_pair_ids, salt=session.run_id)
         session.start()
         session.write_invalid_rows()
 

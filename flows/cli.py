@@ -58,7 +58,8 @@ def _maybe_report(catalogue: Path) -> None:
 def _rerun_failed(args: argparse.Namespace) -> int:
     from flows.rerun_failed import rerun_failed
 
-    record = rerun_failed(catalogue=str(args.catalogue), run_id=args.run, show_progress=not args.quiet)
+    record = rerun_failed(catalogue=str(args.catalogue), run_id=args.run, include_review=args.include_review,
+                          show_progress=not args.quiet)
     return 0 if record["status"] == "finished" else 1
 
 
@@ -113,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     rerun = commands.add_parser("rerun-failed", help="reprocess the pairs whose latest status is failed")
     rerun.add_argument("--catalogue", type=Path, required=True)
     rerun.add_argument("--run", help="only pairs that failed in this run (default: all failed now)")
+    rerun.add_argument("--include-review", action="store_true",
+                       help="also rerun pairs flagged needs_review by the quality gate, with a new seed")
     rerun.add_argument("-q", "--quiet", action="store_true")
     rerun.set_defaults(handler=_rerun_failed)
 

@@ -11,23 +11,26 @@ from flows.catalogue_run import catalogue_run
 from tryon.catalogue.store import Catalogue
 from tryon.config import RunConfig
 from tryon.errors import TryonError
-from tryon.failures import failed_pair_ids
+from tryon.failures import failed_pair_ids, review_pair_ids
 
 
 @flow(name="rerun-failed")
-def rerun_failed(catalogue: str, run_id: str | None = None, show_progress: bool = True) -> dict[str, Any]:
+def rerun_failed(catalogue: str, run_id: str | None = None, include_review: bool = False,
+                 show_progress: bool = True) -> dict[str, Any]:
     """New run (parent = `run_id`, default the newest run) over the pairs that are failed now.
 
-    With `run_id`, only pairs that failed in that run and are still failed are taken.
+    With `run_id`, only pairs that failed in that run and are still failed are taken. With
+    `include_review`, pairs flagged needs_review are rerun too, each with a new seed.
     """
     root = Catalogue(catalogue)
     parent = root.run_record(run_id)
-    pair_ids = failed_pair_ids(root, run_id)
+    pair_ids = failed_pair_ids(root, run_id, include_review=include_review)
     if not pair_ids:
         raise TryonError(f"no failed pairs to rerun in {root.root}" + (f" for run {run_id}" if run_id else ""))
     config = RunConfig.model_validate_json(parent["config"])
+    reseed_ids = [pair_id for pair_id in review_pair_ids(root) if pair_id in set(pair_ids)] if include_review else []
     return catalogue_run(
         manifest=parent["manifest"], catalogue=str(root.root), config=config,
         data_root=parent["data_root"], only_pair_ids=pair_ids, parent_run_id=parent["run_id"],
-        kind="rerun-failed", show_progress=show_progress,
+        kind="rerun-failed", reseed_pair_ids=reseed_ids, show_progress=show_progress,
     )
