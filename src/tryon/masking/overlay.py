@@ -1,0 +1,39 @@
+"""Debug overlay: the person with the garment mask tinted and the pose drawn on top."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from tryon.pairs import MaskResult
+
+MASK_TINT = np.array([255, 0, 160], dtype=np.float64)
+BONES = (
+    ("left_shoulder", "right_shoulder"), ("left_hip", "right_hip"),
+    ("left_shoulder", "left_hip"), ("right_shoulder", "right_hip"),
+    ("left_shoulder", "left_elbow"), ("left_elbow", "left_wrist"),
+    ("right_shoulder", "right_elbow"), ("right_elbow", "right_wrist"),
+    ("left_hip", "left_knee"), ("left_knee", "left_ankle"),
+    ("right_hip", "right_knee"), ("right_knee", "right_ankle"),
+)
+
+
+def mask_overlay(person: Image.Image, mask_result: MaskResult, visible_from: float = 0.5) -> Image.Image:
+    """RGB image: garment mask tinted, person outline darkened outside, keypoints as dots
+    (green when visibility >= `visible_from`, grey otherwise) joined by bones."""
+    pixels = np.asarray(person.convert("RGB"), dtype=np.float64)
+    if mask_result.person_mask.shape == pixels.shape[:2]:
+        pixels[~mask_result.person_mask] *= 0.6
+    garment = mask_result.garment_mask
+    pixels[garment] = 0.45 * pixels[garment] + 0.55 * MASK_TINT
+    overlay = Image.fromarray(pixels.round().clip(0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(overlay)
+    keypoints = mask_result.keypoints
+    radius = max(2, round(min(overlay.size) / 150))
+    for start, end in BONES:
+        if start in keypoints and end in keypoints:
+            draw.line([keypoints[start][:2], keypoints[end][:2]], fill=(255, 255, 0), width=max(1, radius // 2))
+    for x, y, visibility in keypoints.values():
+        colour = (0, 230, 0) if visibility >= visible_from else (150, 150, 150)
+        draw.ellipse([x - radius, y - radius, x + radius, y + radius], fill=colour)
+    return overlay
