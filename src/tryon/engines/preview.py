@@ -29,6 +29,7 @@ SHOULDER_WIDEN = 1.2
 HIP_WIDEN = 1.6
 # Shoulder joint to hip joint is about 1.3 shoulder spans on an adult; used when hips are out of frame.
 TORSO_LENGTH_PER_SHOULDER_SPAN = 1.3
+KNEE_FRACTION = 0.55  # knees sit a little over halfway down full-length trousers
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class CategoryRule:
 
     top_keypoints: tuple[str, str]
     top_widen: float
-    bottom_keypoints: tuple[tuple[str, str], ...]  # tried in order
+    bottom_keypoints: tuple[tuple[str, str, float], ...]  # (right, left, garment height fraction), tried in order
     garment_top_row: float  # fraction of the garment's height where the top anchors sit
     garment_width_rows: tuple[float, float]  # rows whose median width is the garment's body width
 
@@ -45,13 +46,14 @@ class CategoryRule:
 CATEGORY_RULES: dict[str, CategoryRule] = {
     # The torso below the sleeves gives the body width; the hem goes to the hips.
     "upper_body": CategoryRule(("right_shoulder", "left_shoulder"), SHOULDER_WIDEN,
-                               (("right_hip", "left_hip"),), 0.06, (0.6, 0.95)),
+                               (("right_hip", "left_hip", 1.0),), 0.06, (0.6, 0.95)),
     # The bodice (top third) gives the width; a dress hem goes to the knees, else the ankles.
     "dresses": CategoryRule(("right_shoulder", "left_shoulder"), SHOULDER_WIDEN,
-                            (("right_knee", "left_knee"), ("right_ankle", "left_ankle")), 0.06, (0.05, 0.3)),
-    # The waistband gives the width; the hem goes to the ankles, else the knees.
+                            (("right_knee", "left_knee", 1.0), ("right_ankle", "left_ankle", 1.0)), 0.06, (0.05, 0.3)),
+    # The waistband gives the width; the hem goes to the ankles, else the knees to about half the leg.
     "lower_body": CategoryRule(("right_hip", "left_hip"), HIP_WIDEN,
-                               (("right_ankle", "left_ankle"), ("right_knee", "left_knee")), 0.02, (0.0, 0.08)),
+                               (("right_ankle", "left_ankle", 1.0), ("right_knee", "left_knee", KNEE_FRACTION)), 0.02,
+                               (0.0, 0.08)),
 }
 
 
@@ -108,6 +110,8 @@ def _usable(keypoints: dict, name: str) -> tuple[float, float] | None:
 def person_anchors(keypoints: dict, garment_mask: np.ndarray, rule: CategoryRule) -> tuple[np.ndarray, dict[str, Any]]:
     """Person points matching `garment_anchors`, and a note of which keypoints (or extrapolations) gave them.
 
+    The note's "garment_fraction" says how far down the garment the bottom point sits.
+
     Raises KeyError naming the missing top keypoints.
     """
     top_points = [_usable(keypoints, name) for name in rule.top_keypoints]
@@ -119,11 +123,11 @@ def person_anchors(keypoints: dict, garment_mask: np.ndarray, rule: CategoryRule
     half = (right - left) / 2.0 * rule.top_widen
     span = float(np.linalg.norm(right - left))
     note: dict[str, Any] = {"top": list(rule.top_keypoints)}
-    for pair in rule.bottom_keypoints:
-        points = [_usable(keypoints, name) for name in pair]
+    for right_name, left_name, garment_fraction in rule.bottom_keypoints:
+        points = [_usable(keypoints, name) for name in (right_name, left_name)]
         if all(point is not None for point in points):
             bottom = (np.array(points[0]) + np.array(points[1])) / 2.0
-            note["bottom"] = list(pair)
+            note.update(bottom=[right_name, left_name], garment_fraction=garment_fraction)
             break
     else:
         # Waist-up photo: the garment ends where the mask ends, or (mask cut by the frame) where the body would.
@@ -132,7 +136,7 @@ def person_anchors(keypoints: dict, garment_mask: np.ndarray, rule: CategoryRule
         if mask_rows[-1] >= garment_mask.shape[0] - 2:
             bottom_y = max(bottom_y, float(centre[1]) + TORSO_LENGTH_PER_SHOULDER_SPAN * span)
         bottom = np.array([centre[0], bottom_y])
-        note["bottom"] = "extrapolated_from_mask_extent"
+        note.update(bottom="extrapolated_from_mask_extent", garment_fraction=1.0)
     anchors = np.array([centre - half, centre + half, bottom], dtype=np.float32)
     return anchors, note
 
@@ -229,7 +233,7 @@ class PreviewEngine(Engine):
             raise PairError("pose_keypoints_missing", f"{pair.label}: no usable {missing.args[0]} keypoints "
                             f"(visibility >= {MIN_VISIBILITY}) in {pair.person_image} for category {pair.category}; "
                             "use a front-facing photo where they are visible") from None
-        source = garment_anchors(silhouette, rule)
+        source = garment_anchors(silhouette, rule, bottom_fraction=used["garment_fraction"])
         transform = cv2.getAffineTransform(source, target)
 
         # 4. Warp the garment and its silhouette onto the person
