@@ -27,6 +27,8 @@ SEAMLESS_PAD = 2  # seamlessClone needs the mask off the image border
 # Person keypoints are joint centres; the body (and the garment on it) is wider than them.
 SHOULDER_WIDEN = 1.2
 HIP_WIDEN = 1.6
+SHOULDER_RAISE = 0.1  # the shoulder seam lies above the shoulder joint
+WAIST_RAISE = 0.25  # a waistband lies above the hip joints
 # Shoulder joint to hip joint is about 1.3 shoulder spans on an adult; used when hips are out of frame.
 TORSO_LENGTH_PER_SHOULDER_SPAN = 1.3
 KNEE_FRACTION = 0.55  # knees sit a little over halfway down full-length trousers
@@ -38,6 +40,7 @@ class CategoryRule:
 
     top_keypoints: tuple[str, str]
     top_widen: float
+    top_raise: float  # keypoints are joints; the garment's top edge sits this many top spans above them
     bottom_keypoints: tuple[tuple[str, str, float], ...]  # (right, left, garment height fraction), tried in order
     garment_top_row: float  # fraction of the garment's height where the top anchors sit
     garment_width_rows: tuple[float, float]  # rows whose median width is the garment's body width
@@ -45,13 +48,13 @@ class CategoryRule:
 
 CATEGORY_RULES: dict[str, CategoryRule] = {
     # The torso below the sleeves gives the body width; the hem goes to the hips.
-    "upper_body": CategoryRule(("right_shoulder", "left_shoulder"), SHOULDER_WIDEN,
+    "upper_body": CategoryRule(("right_shoulder", "left_shoulder"), SHOULDER_WIDEN, SHOULDER_RAISE,
                                (("right_hip", "left_hip", 1.0),), 0.06, (0.6, 0.95)),
     # The bodice (top third) gives the width; a dress hem goes to the knees, else the ankles.
-    "dresses": CategoryRule(("right_shoulder", "left_shoulder"), SHOULDER_WIDEN,
+    "dresses": CategoryRule(("right_shoulder", "left_shoulder"), SHOULDER_WIDEN, SHOULDER_RAISE,
                             (("right_knee", "left_knee", 1.0), ("right_ankle", "left_ankle", 1.0)), 0.06, (0.05, 0.3)),
     # The waistband gives the width; the hem goes to the ankles, else the knees to about half the leg.
-    "lower_body": CategoryRule(("right_hip", "left_hip"), HIP_WIDEN,
+    "lower_body": CategoryRule(("right_hip", "left_hip"), HIP_WIDEN, WAIST_RAISE,
                                (("right_ankle", "left_ankle", 1.0), ("right_knee", "left_knee", KNEE_FRACTION)), 0.02,
                                (0.0, 0.08)),
 }
@@ -119,9 +122,11 @@ def person_anchors(keypoints: dict, garment_mask: np.ndarray, rule: CategoryRule
         raise KeyError(", ".join(rule.top_keypoints))
     # Sort by x so the garment is never mirrored, whichever way the keypoint labels fall.
     left, right = sorted((np.array(point) for point in top_points), key=lambda point: point[0])
-    centre = (left + right) / 2.0
-    half = (right - left) / 2.0 * rule.top_widen
     span = float(np.linalg.norm(right - left))
+    across = (right - left) / span
+    up = np.array([across[1], -across[0]])  # perpendicular to the shoulder (or hip) line, towards the head
+    centre = (left + right) / 2.0 + up * rule.top_raise * span
+    half = (right - left) / 2.0 * rule.top_widen
     note: dict[str, Any] = {"top": list(rule.top_keypoints)}
     for right_name, left_name, garment_fraction in rule.bottom_keypoints:
         points = [_usable(keypoints, name) for name in (right_name, left_name)]
