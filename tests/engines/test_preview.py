@@ -175,3 +175,23 @@ def test_a_512_pair_takes_well_under_a_second_on_cpu():
     for _ in range(3):
         run_one(engine, request)
     assert (time.perf_counter() - started) / 3 < 0.5
+
+
+def test_seamless_falls_back_to_feathered_alpha_when_opencv_refuses(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise cv2.error("seamlessClone refused")
+
+    monkeypatch.setattr(cv2, "seamlessClone", refuse)
+    person, mask = drawn_person()
+    result = run_one(PreviewEngine(PreviewConfig(blend="seamless")), request_for(person, mask, sample_garment("red_tshirt")))
+    assert result.parameters["blend"] == "seamless" and result.parameters["blend_used"] == "alpha"
+    assert np.array_equal(np.asarray(result.image)[~mask.garment_mask], np.asarray(person)[~mask.garment_mask])
+
+
+def test_without_paste_back_nothing_outside_the_mask_changes_either():
+    person, mask = drawn_person()
+    for blend in ("seamless", "alpha"):
+        result = run_one(PreviewEngine(PreviewConfig(blend=blend), paste_back=False),
+                         request_for(person, mask, sample_garment("green_check_shirt")))
+        assert np.array_equal(np.asarray(result.image)[~mask.garment_mask], np.asarray(person)[~mask.garment_mask])
+        assert result.parameters["paste_back"] is False

@@ -168,7 +168,9 @@ def seamless_blend(composite: np.ndarray, person: np.ndarray, mask: np.ndarray) 
     padded_mask = cv2.copyMakeBorder(mask.astype(np.uint8) * 255, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
     x, y, width, height = cv2.boundingRect(padded_mask)
     blended = cv2.seamlessClone(source, target, padded_mask, (x + width // 2, y + height // 2), cv2.NORMAL_CLONE)
-    return blended[pad:-pad, pad:-pad]
+    # The Poisson solve is only defined inside the mask; OpenCV also rounds a few pixels around it by a level.
+    hard[mask] = blended[pad:-pad, pad:-pad][mask]
+    return hard
 
 
 class PreviewEngine(Engine):
