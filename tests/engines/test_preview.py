@@ -195,3 +195,11 @@ def test_without_paste_back_nothing_outside_the_mask_changes_either():
                          request_for(person, mask, sample_garment("green_check_shirt")))
         assert np.array_equal(np.asarray(result.image)[~mask.garment_mask], np.asarray(person)[~mask.garment_mask])
         assert result.parameters["paste_back"] is False
+
+
+def test_hips_above_the_shoulders_are_refused_not_warped():
+    person, mask = drawn_person(waist_up=False)
+    mask.keypoints.update({"right_hip": (200, 190, 0.95), "left_hip": (312, 195, 0.95)})
+    (result,) = PreviewEngine(PreviewConfig())([request_for(person, mask, sample_garment("red_tshirt"))])
+    assert isinstance(result, PairError) and result.error_type == "pose_keypoints_missing"
+    assert "implausible" in result.message and "people/drawn.png" in result.message

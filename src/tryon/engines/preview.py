@@ -32,6 +32,7 @@ WAIST_RAISE = 0.25  # a waistband lies above the hip joints
 # Shoulder joint to hip joint is about 1.3 shoulder spans on an adult; used when hips are out of frame.
 TORSO_LENGTH_PER_SHOULDER_SPAN = 1.3
 KNEE_FRACTION = 0.55  # knees sit a little over halfway down full-length trousers
+MIN_LENGTH_PER_SPAN = 0.25  # a garment shorter than this many top spans means the keypoints are wrong
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,8 @@ def person_anchors(keypoints: dict, garment_mask: np.ndarray, rule: CategoryRule
 
     The note's "garment_fraction" says how far down the garment the bottom point sits.
 
-    Raises KeyError naming the missing top keypoints.
+    Raises KeyError naming the missing top keypoints, ValueError when the points make no body
+    (the bottom point not clearly below the top line).
     """
     top_points = [_usable(keypoints, name) for name in rule.top_keypoints]
     if any(point is None for point in top_points) or abs(top_points[0][0] - top_points[1][0]) < 2:
@@ -142,6 +144,8 @@ def person_anchors(keypoints: dict, garment_mask: np.ndarray, rule: CategoryRule
             bottom_y = max(bottom_y, float(centre[1]) + TORSO_LENGTH_PER_SHOULDER_SPAN * span)
         bottom = np.array([centre[0], bottom_y])
         note.update(bottom="extrapolated_from_mask_extent", garment_fraction=1.0)
+    if float(np.dot(bottom - centre, up)) > -MIN_LENGTH_PER_SPAN * span:
+        raise ValueError(f"the {note['bottom']} point is not below the {' / '.join(rule.top_keypoints)} line")
     anchors = np.array([centre - half, centre + half, bottom], dtype=np.float32)
     return anchors, note
 
@@ -240,6 +244,10 @@ class PreviewEngine(Engine):
             raise PairError("pose_keypoints_missing", f"{pair.label}: no usable {missing.args[0]} keypoints "
                             f"(visibility >= {MIN_VISIBILITY}) in {pair.person_image} for category {pair.category}; "
                             "use a front-facing photo where they are visible") from None
+        except ValueError as implausible:
+            raise PairError("pose_keypoints_missing", f"{pair.label}: the pose keypoints in {pair.person_image} are "
+                            f"implausible for category {pair.category} ({implausible}); use an upright, front-facing "
+                            "photo or check the pose detection for this row") from None
         source = garment_anchors(silhouette, rule, bottom_fraction=used["garment_fraction"])
         transform = cv2.getAffineTransform(source, target)
 
