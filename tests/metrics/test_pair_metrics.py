@@ -182,3 +182,18 @@ def test_a_512_pair_scores_in_under_a_fifth_of_a_second():
     for _ in range(3):
         pair_metrics(person, output, garment_mask, person_mask, garment("navy_striped_tshirt"))
     assert (time.perf_counter() - started) / 3 < 0.2
+
+
+def test_same_inputs_give_the_same_numbers():
+    person, garment_mask, person_mask = scene()
+    output = composite(person, garment_mask, "navy_striped_tshirt")
+    runs = [pair_metrics(person, output, garment_mask, person_mask, garment("navy_striped_tshirt")) for _ in range(2)]
+    assert runs[0] == runs[1]
+
+
+def test_an_output_of_the_wrong_size_leaves_comparisons_empty_instead_of_crashing():
+    person, garment_mask, person_mask = scene()
+    metrics = pair_metrics(person, person.resize((256, 256)), garment_mask, person_mask, garment("red_tshirt"))
+    assert list(metrics) == METRIC_COLUMNS
+    assert metrics["preserve_psnr"] is None and metrics["garment_color_delta_e"] is None
+    assert metrics["is_blank"] is False and metrics["mask_area"] == 300 * 210
