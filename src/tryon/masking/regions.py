@@ -30,6 +30,8 @@ and inside the frame, otherwise the pair fails as `person_cut_off`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -171,7 +173,7 @@ def protected_region(
     return canvas.astype(bool)
 
 
-def _dilate(mask: np.ndarray, radius: float) -> np.ndarray:
+def dilate(mask: np.ndarray, radius: float) -> np.ndarray:
     radius = int(round(radius))
     if radius <= 0:
         return mask
@@ -179,13 +181,34 @@ def _dilate(mask: np.ndarray, radius: float) -> np.ndarray:
     return cv2.dilate(mask.astype(np.uint8), kernel).astype(bool)
 
 
+@dataclass
+class MaskParts:
+    """The pieces of the rule, kept apart so a refiner (SAM) can respect them."""
+
+    region: np.ndarray  # step 2, before the margin
+    protected: np.ndarray  # step 4
+    margin: float  # pixels
+
+    def envelope(self, person_mask: np.ndarray) -> np.ndarray:
+        """Step 3: the region dilated by the margin, inside the silhouette dilated by the margin."""
+        return dilate(self.region, self.margin) & dilate(person_mask, self.margin)
+
+
+def mask_parts(
+    keypoints: Keypoints, person_mask: np.ndarray, category: str, margin_fraction: float, min_confidence: float
+) -> MaskParts:
+    height, width = person_mask.shape
+    margin = margin_fraction * person_height(person_mask)
+    return MaskParts(
+        region=garment_region(keypoints, category, (width, height)),
+        protected=protected_region(keypoints, category, (width, height), min_confidence, margin),
+        margin=margin,
+    )
+
+
 def agnostic_mask(
     keypoints: Keypoints, person_mask: np.ndarray, category: str, margin_fraction: float, min_confidence: float
 ) -> np.ndarray:
     """The whole rule (module docstring): True where the inpaint may paint."""
-    height, width = person_mask.shape
-    margin = margin_fraction * person_height(person_mask)
-    region = _dilate(garment_region(keypoints, category, (width, height)), margin)
-    region &= _dilate(person_mask, margin)
-    region &= ~protected_region(keypoints, category, (width, height), min_confidence, margin)
-    return region
+    parts = mask_parts(keypoints, person_mask, category, margin_fraction, min_confidence)
+    return parts.envelope(person_mask) & ~parts.protected

@@ -12,7 +12,7 @@ from tryon.errors import PairError
 from tryon.hashing import stable_hash
 from tryon.images import load_mask
 from tryon.masking.body import BodyAnalyzer
-from tryon.masking.regions import agnostic_mask, missing_keypoints
+from tryon.masking.regions import mask_parts, missing_keypoints
 from tryon.pairs import MaskResult, Pair
 
 OVERRIDE_HINT = (
@@ -41,9 +41,14 @@ class MaskingStage:
         if self._body is None:
             self._body = BodyAnalyzer(self.config.pose_min_confidence)
         if self.config.sam_checkpoint is not None and self._sam is None:
+            import torch
+
             from tryon.masking.sam import SamRefiner
 
-            self._sam = SamRefiner.load(self.config.sam_checkpoint, self.config.sam_model_type, self.config.sam_sha256)
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+            self._sam = SamRefiner.load(
+                self.config.sam_checkpoint, self.config.sam_model_type, self.config.sam_sha256, device=device
+            )
 
     def fingerprint(self) -> str:
         import mediapipe
@@ -101,17 +106,18 @@ class MaskingStage:
             )
 
         # 4. The pose-derived garment-agnostic region
-        garment_mask = agnostic_mask(
+        parts = mask_parts(
             analysis.keypoints, analysis.person_mask, pair.category,
             self.config.margin_fraction, self.config.pose_min_confidence,
         )
+        garment_mask = parts.envelope(analysis.person_mask) & ~parts.protected
         mask_source = "auto"
 
         # 5. Optional SAM refinement inside the dilated pose region
         if self._sam is not None:
-            garment_mask = self._sam.refine(rgb, garment_mask, analysis.keypoints, pair.category,
-                                            self.config.margin_fraction, self.config.pose_min_confidence,
-                                            analysis.person_mask)
+            garment_mask = self._sam.refine(
+                rgb, garment_mask, parts, analysis.keypoints, pair.category, self.config.pose_min_confidence
+            )
             mask_source = "auto+sam"
         return MaskResult(garment_mask, analysis.person_mask, analysis.keypoints, mask_source)
 
