@@ -10,7 +10,9 @@ The rule (all lengths in pixels of the person image):
    - upper_body: torso = convex hull of the shoulders (raised and widened by 0.2 and 0.1
      shoulder widths, for the shoulder seam and collar), the chin (neckline: high collars and
      turtlenecks included) and the hips (widened by 0.15 shoulder widths); plus both arms as
-     thick segments shoulder-elbow-wrist (full sleeves), radius 0.22 shoulder widths.
+     thick segments shoulder-elbow-wrist (full sleeves), radius 0.22 shoulder widths (half that
+     for a forearm whose wrist is hidden, visibility < 0.2, so an object held in front of it
+     is not repainted).
    - lower_body: convex hull of the hips (raised by a quarter of the hip-knee distance, for the
      waistband, and widened), knees and ankles (widened), down to the ankles.
    - dresses: the upper_body region plus the hull from hips to below the knees (half way to
@@ -42,6 +44,10 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 }
 FACE_POINTS = ("nose", "left_eye", "right_eye", "left_ear", "right_ear", "mouth_left", "mouth_right")
 HAND_POINTS = {"left": ("left_pinky", "left_index", "left_thumb"), "right": ("right_pinky", "right_index", "right_thumb")}
+
+# Below this visibility a wrist is hidden (behind an object held in front of the body): its
+# forearm is drawn at half radius so the occluder is not repainted as sleeve.
+OCCLUDED_VISIBILITY = 0.2
 
 Keypoints = dict[str, tuple[float, float, float]]
 
@@ -103,7 +109,9 @@ def _upper_body(canvas: np.ndarray, keypoints: Keypoints) -> None:
     _fill_hull(canvas, hull)
     for side in ("left", "right"):
         arm = [_point(keypoints, f"{side}_{joint}") for joint in ("shoulder", "elbow", "wrist")]
-        _draw_limb(canvas, arm, 0.22 * shoulder_width)
+        _draw_limb(canvas, arm[:2], 0.22 * shoulder_width)
+        occluded = keypoints[f"{side}_wrist"][2] < OCCLUDED_VISIBILITY
+        _draw_limb(canvas, arm[1:], (0.11 if occluded else 0.22) * shoulder_width)
 
 
 def _legs_hull(keypoints: Keypoints, down_to: str, size: tuple[int, int]) -> list[np.ndarray]:
