@@ -1,4 +1,4 @@
-import os
+import socket
 import warnings
 from pathlib import Path
 
@@ -38,16 +38,22 @@ def write_hf_cache(cache_dir: Path, repo_id: str, revision: str, filename: str, 
 
 @pytest.fixture(scope="session")
 def hf_cache(tmp_path_factory):
-    """A local HF cache holding random DPT-Hybrid weights under a fake repo id; hub access is switched off."""
-    previous = os.environ.get("HF_HUB_OFFLINE")
-    os.environ["HF_HUB_OFFLINE"] = "1"
+    """A local HF cache holding random DPT-Hybrid weights under a fake repo id; hub access is switched
+    off (HF_HUB_OFFLINE=1, and any socket connect fails) so a download attempt would fail the test."""
+    from huggingface_hub import constants
+
+    patch = pytest.MonkeyPatch()
+    patch.setenv("HF_HUB_OFFLINE", "1")
+    patch.setattr(constants, "HF_HUB_OFFLINE", True)
+    patch.setattr(socket.socket, "connect", _no_network)
     cache_dir = tmp_path_factory.mktemp("hf_hub")
     checkpoint = write_hf_cache(cache_dir, FAKE_REPO, FAKE_REVISION, FILENAME, random_dpt_hybrid_state())
     yield cache_dir, checkpoint
-    if previous is None:
-        os.environ.pop("HF_HUB_OFFLINE", None)
-    else:
-        os.environ["HF_HUB_OFFLINE"] = previous
+    patch.undo()
+
+
+def _no_network(self, address):
+    raise OSError(f"network access attempted in a depth test: {address}")
 
 
 @pytest.fixture(scope="session")
