@@ -1,9 +1,8 @@
 """DepthStage through the real loading path, with random DPT-Hybrid weights in a fake local HF cache."""
 
-import pickle
 import time
+from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image
 
@@ -11,7 +10,7 @@ from tryon.config import DepthConfig
 from tryon.depth import DepthStage
 from tryon.errors import ConfigError, ModelUnavailableError
 
-SAMPLE = __import__("pathlib").Path(__file__).resolve().parents[2] / "data" / "sample" / "people"
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "people"
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 """MaskingStage contract: one entry per input, specific errors, manual override, overlay."""
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from tryon.config import ImageLimits, MaskingConfig
