@@ -72,3 +72,8 @@ def fake_depth_config(hf_cache):
 @pytest.fixture(name="write_hf_cache")
 def write_hf_cache_fixture():
     return write_hf_cache
+
+
+@pytest.fixture(scope="session")
+def sample_people_dir() -> Path:
+    return Path(__file__).resolve().parents[2] / "data" / "sample" / "people"

@@ -97,3 +97,10 @@ def test_hub_only_model_types_are_refused(tmp_path, write_hf_cache, fake_depth_c
     config = fake_depth_config.model_copy(update={"revision": revision, "sha256": None, "model_type": "midas_v21_small"})
     with pytest.raises(ModelUnavailableError, match="torch.hub"):
         DepthStage(config, device="cpu", cache_dir=tmp_path).setup()
+
+
+def test_stage_pickles_without_its_model(depth_stage):
+    import pickle
+
+    copy = pickle.loads(pickle.dumps(depth_stage))
+    assert copy._model is None and copy.fingerprint() == depth_stage.fingerprint()

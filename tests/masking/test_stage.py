@@ -106,3 +106,10 @@ def test_overlay_is_rgb_at_person_size(masking_stage, people, make_pair):
     tinted = np.asarray(overlay)[result.garment_mask].astype(int)
     original = np.asarray(person)[result.garment_mask].astype(int)
     assert np.abs(tinted - original).mean() > 20
+
+
+def test_stage_pickles_without_its_models(masking_stage):
+    import pickle
+
+    copy = pickle.loads(pickle.dumps(masking_stage))
+    assert copy._body is None and copy.fingerprint() == masking_stage.fingerprint()

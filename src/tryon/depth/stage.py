@@ -42,6 +42,10 @@ class DepthStage:
         verify_sha256(checkpoint, self.config.sha256)
         self._model = build_depth_model(self.config.model_type, checkpoint).to(self.device)
 
+    def __getstate__(self) -> dict:
+        # Shipped to workers before setup(); the model is loaded there.
+        return {**self.__dict__, "_model": None}
+
     def fingerprint(self) -> str:
         config = self.config
         return stable_hash(

@@ -133,6 +133,10 @@ class MaskingStage:
             person_mask = np.ones(garment_mask.shape, bool)
         return MaskResult(garment_mask, person_mask, keypoints, "manual")
 
+    def __getstate__(self) -> dict:
+        # Shipped to workers before setup(); the mediapipe graphs and SAM are rebuilt there.
+        return {**self.__dict__, "_body": None, "_sam": None}
+
     def close(self) -> None:
         if self._body is not None:
             self._body.close()
