@@ -55,7 +55,7 @@ class ValidatedManifest:
     path: Path
     sha256: str
     data_root: Path
-    total_rows: int
+    total_rows: int  # rows this run takes (all, or those named by only_pair_ids)
     pairs: list[Pair]
     failures: list[FailedRow]
     extra_types: dict[str, pa.DataType]
@@ -131,10 +131,12 @@ def validate_manifest(
     seen: dict[str, int] = {}
     candidates: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
     failures: list[FailedRow] = []
+    selected = 0
     for index, record in enumerate(records):
         pair_id = record["pair_id"]
         if wanted is not None and pair_id not in wanted:
             continue
+        selected += 1
         extras = {column: _plain(record[column]) for column in extra_columns}
         if pair_id in seen:
             failures.append(_failed(record, index, extras, PairError(
@@ -163,9 +165,9 @@ def validate_manifest(
         except PairError as error:
             failures.append(_failed(record, index, extras, error))
     failures.sort(key=lambda failure: failure.row_index)
-    log.info("manifest %s: %d rows, %d valid, %d invalid", path, len(records), len(pairs), len(failures))
+    log.info("manifest %s: %d rows selected, %d valid, %d invalid", path, selected, len(pairs), len(failures))
     return ValidatedManifest(
-        path=path, sha256=sha256_file(path), data_root=root, total_rows=len(records),
+        path=path, sha256=sha256_file(path), data_root=root, total_rows=selected,
         pairs=pairs, failures=failures, extra_types=extra_types,
     )
 

@@ -121,7 +121,6 @@ class ShardProcessor:
     def _timed(self, stage: str, works: Sequence[_Work], started: float) -> None:
         elapsed = time.perf_counter() - started
         self.seconds_by_stage[stage] += elapsed
-        self.stage_calls[stage] += 1
         share = elapsed / max(len(works), 1)
         for work in works:
             work.row[f"seconds_{stage}"] = round(share, 6)

@@ -61,7 +61,7 @@ def test_rows_record_what_reproduces_them(first_run):
     sample, catalogue, record = first_run
     row = cat.load(catalogue).set_index("pair_id").loc["p002"]
     for field in RESULT_FIELDS:
-        assert field.name in row.index or field.name == "run_id"
+        assert field.name in row.index or field.name == "pair_id"
     assert row["seed"] == 1234 and row["sku"] == "TS-NVY-02"
     assert row["engine"] == "preview" and row["model_fingerprint"] and row["config_hash"] == RunConfig().config_hash()
     assert json.loads(row["engine_parameters"])["blend"] in ("seamless", "alpha")
