@@ -16,15 +16,15 @@ The rule (all lengths in pixels of the person image):
    - lower_body: convex hull of the hips (raised by a quarter of the hip-knee distance, for the
      waistband, and widened), knees and ankles (widened), down to the ankles.
    - dresses: the upper_body region plus the hull from hips to below the knees (half way to
-     the ankles, or to the bottom of the frame when the ankles are not in it).
+     the ankles; mediapipe estimates ankles even when they are out of frame).
    Keypoints that mediapipe extrapolates outside the frame are used as they are, so a torso whose
    hips are below the frame reaches the bottom edge.
 3. Dilate the region by `margin`, then intersect it with the silhouette dilated by `margin`:
    the new garment may be a little wider than the person, but the background far away stays.
 4. Protected parts are removed last and always win: the head (an ellipse over face and hair,
    from the face landmarks) and visible hands (a disc beyond each visible wrist); for tops also
-   everything below the hips + margin (the legs), for lower_body everything above the waist
-   and the feet below the ankles + margin.
+   every row below the hips + 2 margins (the legs), for lower_body every row above the waist
+   and below the ankles + margin (the feet). Row cuts assume an upright person.
 
 A category's required keypoints (REQUIRED) must be visible (visibility >= pose_min_confidence)
 and inside the frame, otherwise the pair fails as `person_cut_off`.
