@@ -61,6 +61,8 @@ class DepthConfig(_Strict):
     """MiDaS depth (controlnet-aux) with its checkpoint pinned."""
 
     repo_id: str = "lllyasviel/Annotators"
+    # Commit SHA as seen in HF cache snapshot folder names in public code; not yet checked
+    # against the hub from this project's machines (no hub access here).
     revision: str = "982e7edaec38759d914a963c48c4726685de7d96"
     filename: str = "dpt_hybrid-midas-501f0c75.pt"
     sha256: str | None = Field(None, description="Expected sha256 of the checkpoint file; checked before loading when set.")

@@ -28,7 +28,8 @@ h1{font-size:20px} table.summary td{padding:2px 12px 2px 0}
 .pair{border:1px solid #ddd;border-radius:6px;margin:10px 0;padding:8px;display:flex;gap:12px;align-items:flex-start}
 .pair.failed{border-color:#d33;background:#fff6f6} .pair.needs_review{border-color:#e0a000;background:#fffbea}
 .imgs{display:flex;gap:6px} .imgs figure{margin:0;text-align:center;font-size:11px;color:#666}
-.imgs img{width:120px;height:120px;object-fit:contain;background:#f3f3f3;display:block}
+.imgs img,.imgs .none{width:120px;height:120px;object-fit:contain;background:#f3f3f3;display:block}
+.imgs .none{line-height:120px;color:#aaa}
 .meta{font-size:12px} .meta td{padding:0 8px 0 0} .err{color:#b00;max-width:520px}
 """
 
@@ -106,11 +107,15 @@ def build_report(root: str | Path, run_id: str | None = None, max_pairs: int = 5
     parts += [f"<tr><td>{html.escape(str(k))}</td><td>{_escape(v)}</td></tr>" for k, v in summary_rows]
     parts.append("</table><h2>Metrics</h2><div class='hists'>")
     for column in metrics:
+        if column.startswith(("is_", "has_")):
+            continue  # flags: counted in the cards, a histogram of 0/1 says little
         values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float) if total else np.array([])
         parts.append(histogram_svg(values, column))
     parts.append("</div>")
 
-    statuses = sorted(frame["status"].dropna().unique()) if total else []
+    shown_status = frame["status"].where(~frame.get("needs_review", pd.Series(False, index=frame.index))
+                                         .fillna(False).astype(bool), "needs_review") if total else frame["status"]
+    statuses = sorted(shown_status.dropna().unique()) if total else []
     categories = sorted(frame["category"].dropna().unique()) if total else []
     parts.append("<div class='filters'><label>status <select id='f-status'><option value=''>all</option>"
                  + "".join(f"<option>{html.escape(s)}</option>" for s in statuses)
@@ -129,13 +134,17 @@ def _pair_card(row: dict[str, Any], metrics: list[str], base: Path) -> str:
     figures = []
     for caption, column in IMAGE_COLUMNS:
         uri = thumbnail_uri(row.get(column), base=base)
-        inner = f"<img src='{uri}' alt='{caption}'>" if uri else "<img alt='(none)'>"
+        inner = f"<img src='{uri}' alt='{caption}'>" if uri else "<div class='none'>none</div>"
         figures.append(f"<figure>{inner}<figcaption>{caption}</figcaption></figure>")
     cells = "".join(f"<tr><td>{html.escape(m)}</td><td>{_escape(row.get(m))}</td></tr>" for m in metrics
-                    if row.get(m) is not None)
+                    if not pd.isna(row.get(m)))
+    if row.get("needs_review") is True:
+        cells = f"<tr><td>needs review</td><td>{_escape(row.get('review_reasons'))}</td></tr>" + cells
     error = (f"<div class='err'>{_escape(row.get('error_type'))}: {_escape(row.get('error_message'))}</div>"
              if row.get("status") == "failed" else "")
     status = html.escape(str(row.get("status")))
+    if status == "succeeded" and row.get("needs_review") is True:
+        status = "needs_review"
     return (f"<div class='pair {status}' data-status='{status}' data-category='{_escape(row.get('category'))}'>"
             f"<div class='imgs'>{''.join(figures)}</div><div class='meta'><b>{_escape(row.get('pair_id'))}</b> "
             f"{status} · {_escape(row.get('category'))} · seed {_escape(row.get('seed'))}{error}"
