@@ -1,0 +1,55 @@
+"""The sdxl engine end to end through `catalogue_run` on the sample manifest, with the tiny
+random-weight preset and a random-weight MiDaS, all loaded offline through the production path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import tryon.catalogue as cat
+from tryon.config import DepthConfig
+from tryon.hashing import sha256_file
+
+from tests.conftest import SAMPLE_DIR
+from tests.tiny_depth import FAKE_REPO, FAKE_REVISION, FILENAME, random_dpt_hybrid_state, write_hf_cache
+from tests.tiny_models import tiny_config, tiny_hf_home, use_hf_home  # noqa: F401 - fixture
+
+pytestmark = [pytest.mark.flow, pytest.mark.slow]
+
+
+@pytest.fixture
+def tiny_depth_env(monkeypatch, tiny_hf_home):  # noqa: F811
+    use_hf_home(monkeypatch, tiny_hf_home)
+    checkpoint = tiny_hf_home / "hub" / f"models--{FAKE_REPO.replace('/', '--')}" / "snapshots" / FAKE_REVISION / FILENAME
+    if not checkpoint.exists():
+        write_hf_cache(tiny_hf_home / "hub", FAKE_REPO, FAKE_REVISION, FILENAME, random_dpt_hybrid_state())
+    return DepthConfig(repo_id=FAKE_REPO, revision=FAKE_REVISION, filename=FILENAME, sha256=sha256_file(checkpoint),
+                       detect_resolution=64)
+
+
+def test_tiny_sdxl_catalogue_run(tiny_depth_env, tmp_path):
+    from flows.catalogue_run import catalogue_run
+
+    config = tiny_config().model_copy(update={"depth": tiny_depth_env, "batch_size": 2})
+    record = catalogue_run(manifest=str(SAMPLE_DIR / "manifest.parquet"), catalogue=str(tmp_path),
+                           config=config, show_progress=False)
+    assert record["pairs_succeeded"] == 4 and json.loads(record["failures_by_type"]) == {"person_cut_off": 1}
+    latest = cat.load(tmp_path).set_index("pair_id")
+    done = latest[latest["status"] == "succeeded"]
+    assert set(done["model_preset"]) == {"tiny"} and done["random_weights"].all()
+    assert done["model_fingerprint"].nunique() == 1 and "tryon-test/tiny-random" in done["model_revisions"].iloc[0]
+    parameters = json.loads(done.loc["p001", "engine_parameters"])
+    assert parameters["steps"] == 2 and parameters["seed"] == done.loc["p001", "seed"]
+    for pair_id, row in done.iterrows():
+        person = np.asarray(Image.open(SAMPLE_DIR / "people" / Path(row["person_image"]).name).convert("RGB"))
+        depth = Image.open(tmp_path / row["depth_image"])
+        output = np.asarray(Image.open(tmp_path / row["output_image"]).convert("RGB"))
+        assert depth.mode == "RGB" and depth.size == (person.shape[1], person.shape[0])
+        mask = np.asarray(Image.open(tmp_path / row["mask_image"])) > 0
+        assert output.shape == person.shape and np.array_equal(output[~mask], person[~mask]), pair_id
+    assert json.loads(record["stage_calls"])["depth_compute"] >= 1
+
