@@ -136,15 +136,42 @@ class RunSession:
                 else:
                     failed += int(row["n"])
                     failures[row["error_type"]] += int(row["n"])
+        summary = self._metric_summary() if succeeded else {}
         seconds = {name: round(value, 3) for name, value in seconds_by_stage.items()}
         seconds["wall"] = round(time.perf_counter() - self.started_clock, 3)
         record = self.record(
             status="finished", finished_at=utc_now(), pairs_succeeded=succeeded, pairs_failed=failed,
             failures_by_type=to_json(dict(failures)), seconds_by_stage=to_json(seconds),
             cache_stats=to_json(cache_stats), stage_calls=to_json(dict(stage_calls or {})),
+            pass_rate=succeeded / (succeeded + failed) if succeeded + failed else None,
+            metric_summary=to_json(summary),
+            # Dataset-level FID/KID need Inception weights; none ship with the installed packages.
+            fid=None, kid=None, fid_note="skipped: no Inception weights available locally",
         )
         self.catalogue.write_run(record)
         return record
+
+
+    def _metric_summary(self) -> dict[str, dict[str, float]]:
+        """Median, p10 and p90 of each numeric metric over this run's succeeded rows."""
+        from tryon.catalogue.schema import metric_type
+        from tryon.catalogue.views import query
+
+        import pyarrow as pa
+
+        numeric = [name for name in metric_columns() if pa.types.is_floating(metric_type(name))]
+        selects = ", ".join(
+            f"median({name}) AS \"{name}|median\", quantile_cont({name}, 0.1) AS \"{name}|p10\", "
+            f"quantile_cont({name}, 0.9) AS \"{name}|p90\"" for name in numeric
+        )
+        frame = query(self.catalogue.root,
+                      f"SELECT {selects} FROM results WHERE run_id = '{self.run_id}' AND status = 'succeeded'")
+        summary: dict[str, dict[str, float]] = {}
+        for key, value in frame.iloc[0].items():
+            name, statistic = key.split("|")
+            if value is not None and value == value:  # NaN when a metric was never computed
+                summary.setdefault(name, {})[statistic] = round(float(value), 6)
+        return summary
 
 
 def format_summary(record: dict[str, Any], catalogue_root: Path) -> str:

@@ -91,6 +91,10 @@ def test_run_record_has_counts_timings_and_versions(first_run):
     assert json.loads(runs.loc[0, "failures_by_type"]) == {"person_cut_off": 1}
     assert "torch" in json.loads(runs.loc[0, "library_versions"])
     assert RunConfig.model_validate_json(runs.loc[0, "config"]).engine == "preview"
+    assert runs.loc[0, "pass_rate"] == pytest.approx(0.8)
+    summary = json.loads(runs.loc[0, "metric_summary"])
+    assert summary["preserve_ssim"]["p10"] <= summary["preserve_ssim"]["median"] <= summary["preserve_ssim"]["p90"]
+    assert runs.loc[0, "fid_note"].startswith("skipped")
 
 
 def test_repeat_run_does_no_stage_work_and_adds_no_latest_rows(flows_module, first_run, tmp_path):
@@ -161,3 +165,13 @@ def test_cli_query_and_user_errors(first_run, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "does not exist" in err[0]
     assert not (tmp_path / "c" / "results").exists()
+
+
+def test_demo_command_runs_the_sample_and_writes_a_report(tmp_path, capsys):
+    from flows.cli import main
+
+    assert main(["demo", "--catalogue", str(tmp_path / "demo")]) == 0
+    err = capsys.readouterr().err
+    assert "4 succeeded, 1 failed" in err and "report:" in err
+    assert (tmp_path / "demo" / "report.html").is_file()
+    assert len(cat.load(tmp_path / "demo")) == 5

@@ -73,7 +73,12 @@ RUN_FIELDS: list[pa.Field] = [
     pa.field("pairs_skipped", pa.int64()),
     pa.field("pairs_succeeded", pa.int64()),
     pa.field("pairs_failed", pa.int64()),
+    pa.field("pass_rate", pa.float64()),
     pa.field("failures_by_type", pa.string()),  # JSON
+    pa.field("metric_summary", pa.string()),  # JSON: metric -> {median, p10, p90} over succeeded rows
+    pa.field("fid", pa.float64()),
+    pa.field("kid", pa.float64()),
+    pa.field("fid_note", pa.string()),
     pa.field("seconds_by_stage", pa.string()),  # JSON
     pa.field("cache_stats", pa.string()),  # JSON
     pa.field("stage_calls", pa.string()),  # JSON: batches each stage computed (0 on a fully cached rerun)
