@@ -15,7 +15,17 @@ def hf_cache(tmp_path_factory):
     patch = pytest.MonkeyPatch()
     patch.setenv("HF_HUB_OFFLINE", "1")
     patch.setattr(constants, "HF_HUB_OFFLINE", True)
-    patch.setattr(socket.socket, "connect", _no_network)
+    original_connect = socket.socket.connect
+
+    def connect(sock, address):
+        # Block the outside world (a download attempt fails the test) but not loopback: other
+        # tests in the session talk to Prefect's temporary server on 127.0.0.1.
+        host = address[0] if isinstance(address, tuple) else None
+        if host is not None and host not in ("127.0.0.1", "::1", "localhost"):
+            _no_network(sock, address)
+        return original_connect(sock, address)
+
+    patch.setattr(socket.socket, "connect", connect)
     cache_dir = tmp_path_factory.mktemp("hf_hub")
     checkpoint = write_hf_cache(cache_dir, FAKE_REPO, FAKE_REVISION, FILENAME, random_dpt_hybrid_state())
     yield cache_dir, checkpoint
