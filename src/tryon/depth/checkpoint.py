@@ -10,7 +10,7 @@ import torch
 
 from tryon.config import DepthConfig
 from tryon.errors import ConfigError, ModelUnavailableError
-from tryon.hashing import sha256_file
+from tryon.models.checkpoints import load_tensors
 
 COMMIT_SHA = re.compile(r"^[0-9a-f]{40}$")
 # controlnet-aux's DPT backbones are built by timm with pretrained=False: nothing is fetched.
@@ -47,17 +47,6 @@ def locate_checkpoint(config: DepthConfig, cache_dir: str | Path | None = None) 
     return Path(path)
 
 
-def verify_sha256(path: Path, expected: str | None) -> None:
-    if expected is None:
-        return
-    actual = sha256_file(path)
-    if actual != expected.lower():
-        raise ModelUnavailableError(
-            f"depth checkpoint {path} has sha256 {actual}, but depth.sha256 expects {expected}; the file is "
-            "corrupt or not the pinned one: delete it and download it again, or fix depth.sha256"
-        )
-
-
 def build_depth_model(model_type: str, checkpoint: Path) -> torch.nn.Module:
     """controlnet-aux's DPT model for `model_type`, weights loaded with weights_only=True."""
     from controlnet_aux.midas.midas.dpt_depth import DPTDepthModel
@@ -67,13 +56,7 @@ def build_depth_model(model_type: str, checkpoint: Path) -> torch.nn.Module:
             f"depth.model_type {model_type!r} needs torch.hub to fetch backbone code from GitHub, which offline "
             f"workers cannot do; use one of {sorted(DPT_BACKBONES)}"
         )
-    try:
-        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    except Exception as error:  # noqa: BLE001 - pickle errors have many types
-        raise ModelUnavailableError(
-            f"depth checkpoint {checkpoint} cannot be loaded as plain weights ({type(error).__name__}: {error}); "
-            "it is refused rather than unpickled unsafely: use the pinned MiDaS checkpoint"
-        ) from None
+    state = load_tensors(checkpoint, "depth checkpoint")
     if isinstance(state, dict) and "optimizer" in state:  # training checkpoints keep the weights under "model"
         state = state["model"]
     state = {key: value.float() if value.is_floating_point() else value for key, value in state.items()}

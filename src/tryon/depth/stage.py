@@ -36,14 +36,15 @@ class DepthStage:
     def setup(self) -> None:
         if self._model is not None:
             return
-        from tryon.depth.checkpoint import build_depth_model, locate_checkpoint, verify_sha256
+        from tryon.depth.checkpoint import build_depth_model, locate_checkpoint
+        from tryon.models.checkpoints import verify_sha256
 
         from tryon.models.registry import hub_cache_dir
 
         # The hub cache is read from the environment now, as the model loader does (huggingface_hub
         # itself fixes it at import), so workers and tests can point HF_HOME elsewhere.
         checkpoint = locate_checkpoint(self.config, self.cache_dir or hub_cache_dir())
-        verify_sha256(checkpoint, self.config.sha256)
+        verify_sha256(checkpoint, self.config.sha256, "depth.sha256")
         self._model = build_depth_model(self.config.model_type, checkpoint).to(self.device)
 
     def __getstate__(self) -> dict:

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from tryon.errors import ModelUnavailableError
-from tryon.hashing import sha256_file
+from tryon.models.checkpoints import load_tensors, verify_sha256
 from tryon.masking.regions import MaskParts, dilate, is_visible
 
 def _registry() -> dict:
@@ -59,22 +59,12 @@ class SamRefiner:
                 f"masking.sam_checkpoint {checkpoint} does not exist; download the SAM {model_type} checkpoint "
                 "there, or remove masking.sam_checkpoint to mask without SAM"
             )
-        actual = sha256_file(checkpoint)
-        if sha256 is None or actual != sha256.lower():
-            raise ModelUnavailableError(
-                f"masking.sam_checkpoint {checkpoint} has sha256 {actual}, but masking.sam_sha256 is {sha256}; "
-                "the file is not the pinned one: download it again or fix masking.sam_sha256"
-            )
+        if sha256 is None:
+            raise ModelUnavailableError("masking.sam_checkpoint needs masking.sam_sha256 so a swapped file is refused")
+        verify_sha256(checkpoint, sha256, "masking.sam_sha256")
         builder = SAM_BUILDERS.get(model_type) or _registry()[model_type]
         model = builder(checkpoint=None)
-        try:
-            state = torch.load(checkpoint, map_location="cpu", weights_only=True)
-        except Exception as error:  # noqa: BLE001 - pickle errors have many types
-            raise ModelUnavailableError(
-                f"masking.sam_checkpoint {checkpoint} cannot be loaded as plain weights ({type(error).__name__}); "
-                "it is refused rather than unpickled unsafely"
-            ) from None
-        model.load_state_dict(state)
+        model.load_state_dict(load_tensors(checkpoint, "masking.sam_checkpoint"))
         return cls(model.eval().to(device))
 
     def refine(
