@@ -16,6 +16,7 @@ from tryon.catalogue.schema import RESULT_FIELDS
 from tryon.config import RunConfig
 
 pytestmark = pytest.mark.flow
+SAMPLE_MANIFEST = Path(__file__).resolve().parents[2] / "data" / "sample" / "manifest.parquet"
 
 
 @pytest.fixture(scope="module")
@@ -175,3 +176,18 @@ def test_demo_command_runs_the_sample_and_writes_a_report(tmp_path, capsys):
     assert "4 succeeded, 1 failed" in err and "report:" in err
     assert (tmp_path / "demo" / "report.html").is_file()
     assert len(cat.load(tmp_path / "demo")) == 5
+
+
+def test_rerun_failed_include_review_reseeds_flagged_pairs(flows_module, tmp_path):
+    catalogue_run, rerun_failed = flows_module
+    strict = RunConfig(engine="preview", quality_gate={"preserve_ssim": {"min": 1.5}})  # nothing can pass
+    first = catalogue_run(manifest=str(SAMPLE_MANIFEST), catalogue=str(tmp_path), config=strict,
+                          show_progress=False)
+    flagged = cat.load(tmp_path).set_index("pair_id")
+    assert flagged.loc["p001", "needs_review"] and "preserve_ssim" in flagged.loc["p001", "review_reasons"]
+    record = rerun_failed(catalogue=str(tmp_path), include_review=True, show_progress=False)
+    assert record["parent_run_id"] == first["run_id"] and record["pairs_planned"] == 5
+    again = cat.load(tmp_path).set_index("pair_id")
+    for pair_id in ["p001", "p002", "p003", "p004"]:
+        assert again.loc[pair_id, "seed"] != flagged.loc[pair_id, "seed"]
+        assert json.loads(again.loc[pair_id, "engine_parameters"])["seed"] == again.loc[pair_id, "seed"]
