@@ -28,7 +28,7 @@ def rerun_failed(catalogue: str, run_id: str | None = None, include_review: bool
     if not pair_ids:
         raise TryonError(f"no failed pairs to rerun in {root.root}" + (f" for run {run_id}" if run_id else ""))
     config = RunConfig.model_validate_json(parent["config"])
-    reseed_ids = [pair_id for pair_id in review_pair_ids(root) if pair_id in set(pair_ids)] if include_review else []
+    reseed_ids = sorted(set(review_pair_ids(root)) & set(pair_ids)) if include_review else []
     return catalogue_run(
         manifest=parent["manifest"], catalogue=str(root.root), config=config,
         data_root=parent["data_root"], only_pair_ids=pair_ids, parent_run_id=parent["run_id"],

@@ -23,6 +23,8 @@ from tryon.config import RunConfig
 from tryon.errors import PairError
 from tryon.hashing import stable_hash
 from tryon.images import load_rgb
+from tryon.masking.overlay import mask_overlay
+from tryon.metrics import pair_metrics
 from tryon.pairs import MaskResult, Pair, TryOnRequest
 from tryon.quality_gate import review_reasons
 from tryon.rows import base_row, failed, succeeded, to_json
@@ -169,8 +171,6 @@ class ShardProcessor:
                                {"keypoints": outcome.keypoints, "mask_source": outcome.mask_source})
         for work in live:
             if work.mask is not None:
-                from tryon.masking.overlay import mask_overlay
-
                 work.row["mask_image"], _ = self.catalogue.save_image(work.mask.garment_mask, "masks")
                 work.row["mask_overlay_image"], _ = self.catalogue.save_image(mask_overlay(work.person, work.mask), "overlays")
                 work.row["mask_source"] = work.mask.mask_source
@@ -231,8 +231,6 @@ class ShardProcessor:
                         self._finish(work, outcome)
 
     def _finish(self, work: _Work, outcome) -> None:
-        from tryon.metrics import pair_metrics
-
         started = time.perf_counter()
         work.row["output_image"], work.row["output_sha256"] = self.catalogue.save_image(outcome.image, "outputs")
         work.row["engine_parameters"] = to_json(outcome.parameters)
