@@ -27,3 +27,11 @@ def test_a_batch_exception_lands_only_on_the_item_that_causes_it():
 def test_a_clean_batch_runs_once():
     stage = _Doubler()
     assert run_isolated(stage, ["a", "b"], label_of=str) == ["aa", "bb"] and stage.calls == 1
+
+
+def test_a_lone_item_that_raises_becomes_its_error_row():
+    def stage(batch):
+        raise PairError("out_of_memory", "pair x: does not fit")
+
+    assert run_isolated(stage, ["x"], label_of=str)[0].error_type == "out_of_memory"
+    assert run_isolated(_Doubler(), ["poison"], label_of=str)[0].error_type == "stage_error"

@@ -31,26 +31,27 @@ class Stage(Protocol[In, Out]):
 
 def run_isolated(stage: Any, items: Sequence[Any], label_of) -> list[Any]:
     """Call a stage on a batch; if the whole batch raises, retry item by item so the error
-    lands only on the items that cause it. Unexpected exceptions become `stage_error` rows."""
+    lands only on the items that cause it. Nothing escapes: an unexpected exception on one
+    item becomes its `stage_error` row, so a run never dies of one bad pair."""
     try:
         return list(stage(items))
-    except PairError:
-        raise
-    except Exception:  # noqa: BLE001 - isolate the failing item below
+    except Exception as error:  # noqa: BLE001 - isolate the failing item below
         if len(items) == 1:
-            raise
+            return [_as_pair_error(stage, items[0], error, label_of)]
     results: list[Any] = []
     for item in items:
         try:
             results.extend(stage([item]))
-        except PairError as error:
-            results.append(error)
         except Exception as error:  # noqa: BLE001
-            results.append(
-                PairError(
-                    "stage_error",
-                    f"{label_of(item)}: {getattr(stage, 'name', type(stage).__name__)} failed: "
-                    f"{type(error).__name__}: {error}. Rerun with `tryon rerun-failed`; report it if it repeats",
-                )
-            )
+            results.append(_as_pair_error(stage, item, error, label_of))
     return results
+
+
+def _as_pair_error(stage: Any, item: Any, error: Exception, label_of) -> PairError:
+    if isinstance(error, PairError):
+        return error
+    return PairError(
+        "stage_error",
+        f"{label_of(item)}: {getattr(stage, 'name', type(stage).__name__)} failed: {type(error).__name__}: {error}. "
+        "Rerun with `tryon rerun-failed`; report it if it repeats",
+    )
