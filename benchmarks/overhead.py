@@ -35,8 +35,9 @@ def main() -> None:
         root = Path(tempfile.mkdtemp(prefix="tryon-bench-overhead-"))
         manifest = build_manifest(root / "data", pairs)
         started = time.perf_counter()
-        run_local(manifest, root / "plain", config)
+        record = run_local(manifest, root / "plain", config)
         plain = time.perf_counter() - started
+        assert record["pairs_succeeded"] == pairs, f"benchmark input broken: {record['failures_by_type']}"
         started = time.perf_counter()
         catalogue_run(manifest=str(manifest), catalogue=str(root / "flow"), config=config, show_progress=False)
         flow = time.perf_counter() - started

@@ -18,6 +18,9 @@ GOOD_PAIRS = [("people/astronaut.png", "garments/red_tshirt.png"),
 
 def build_manifest(root: Path, pairs: int) -> Path:
     (root / "people").mkdir(parents=True, exist_ok=True)
+    (root / "garments").mkdir(exist_ok=True)
+    for _, garment_name in GOOD_PAIRS:
+        (root / garment_name).write_bytes((SAMPLE / garment_name).read_bytes())
     originals = {name: np.asarray(Image.open(SAMPLE / name).convert("RGB")) for name, _ in GOOD_PAIRS}
     rows = []
     for index in range(pairs):
@@ -27,7 +30,7 @@ def build_manifest(root: Path, pairs: int) -> Path:
         target = root / "people" / f"{index:06d}.png"
         Image.fromarray(person).save(target)
         rows.append({"pair_id": f"b{index:06d}", "person_image": f"people/{target.name}",
-                     "garment_image": str((SAMPLE / garment_name).resolve()), "category": "upper_body"})
+                     "garment_image": garment_name, "category": "upper_body"})
     path = root / "manifest.parquet"
     pd.DataFrame(rows).to_parquet(path, index=False)
     return path
