@@ -63,6 +63,20 @@ def _rerun_failed(args: argparse.Namespace) -> int:
     return 0 if record["status"] == "finished" else 1
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from tryon.config import load_config
+    from tryon.manifest import read_manifest
+
+    config = load_config(args.config, engine=args.engine, models=args.models, data_root=args.data_root)
+    read_manifest(args.manifest)
+    from flows.serve import serve
+
+    print(f"tryon serve: deployment catalogue-run/{args.name}, cron {args.cron!r} ({args.timezone}); "
+          "Ctrl-C stops serving", file=sys.stderr)
+    serve(args.manifest, args.catalogue, config, cron=args.cron, name=args.name, timezone=args.timezone)
+    return 0
+
+
 def _query(args: argparse.Namespace) -> int:
     from tryon.catalogue.views import query
 
@@ -110,6 +124,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--batch-size", type=int, help="pairs per engine call (default 4)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     run.set_defaults(handler=_run)
+
+    serve = commands.add_parser("serve", help="serve a Prefect deployment that runs a manifest on a cron schedule")
+    serve.add_argument("manifest", type=Path)
+    serve.add_argument("--catalogue", type=Path, required=True)
+    serve.add_argument("--cron", required=True, help='e.g. "0 2 * * *" (every night at 02:00)')
+    serve.add_argument("--timezone", default="UTC")
+    serve.add_argument("--name", default="nightly", help="deployment name (default: nightly)")
+    serve.add_argument("--engine", choices=["preview", "sdxl"])
+    serve.add_argument("--models")
+    serve.add_argument("--config", type=Path)
+    serve.add_argument("--data-root", type=Path)
+    serve.set_defaults(handler=_serve)
 
     rerun = commands.add_parser("rerun-failed", help="reprocess the pairs whose latest status is failed")
     rerun.add_argument("--catalogue", type=Path, required=True)

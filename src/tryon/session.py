@@ -61,6 +61,8 @@ class RunSession:
     started_clock: float = field(default_factory=time.perf_counter)
     pairs_skipped: int = 0
     pairs_planned: int = 0
+    planned_by_reason: Counter = field(default_factory=Counter)
+    skipped_by_reason: Counter = field(default_factory=Counter)
 
     @property
     def schema(self) -> pa.Schema:
@@ -74,6 +76,8 @@ class RunSession:
             "engine": self.config.engine, "config": self.config.model_dump_json(),
             "config_hash": self.config.config_hash(), "pairs_total": self.manifest.total_rows,
             "pairs_planned": self.pairs_planned, "pairs_skipped": self.pairs_skipped,
+            "planned_by_reason": to_json(dict(self.planned_by_reason)),
+            "skipped_by_reason": to_json(dict(self.skipped_by_reason)),
             "library_versions": to_json(library_versions()), "host": platform.node(),
         }
         base.update(updates)
@@ -94,21 +98,27 @@ class RunSession:
 
     def plan(self) -> list[Pair]:
         """Pairs still to do. A pair whose newest row came from identical inputs and identical
-        output-affecting config is skipped, so a repeated or resumed run does no model work.
-        Failed pairs are skipped too (the same inputs fail the same way), except in a
-        rerun-failed run, which exists to retry them."""
+        output-affecting config is skipped, so a repeated, scheduled or resumed run does no model
+        work. Failed pairs are skipped too (the same inputs fail the same way), except in a
+        rerun-failed run, which exists to retry them. Why each pair is done or skipped is counted
+        for the run record."""
         retry_failed = self.kind == "rerun-failed"
-        done = {
-            (row["pair_id"], row["input_hash"], row["config_hash"])
-            for row in self.catalogue.latest_rows(["pair_id", "input_hash", "config_hash", "status"])
-            if row["status"] == STATUS_SUCCEEDED or not retry_failed
-        }
         config_hash = self.config.config_hash()
-        todo = [pair for pair in self.manifest.pairs if (pair.pair_id, pair.input_hash, config_hash) not in done]
-        self.pairs_skipped = len(self.manifest.pairs) - len(todo)
+        latest = {row["pair_id"]: row for row in
+                  self.catalogue.latest_rows(["pair_id", "input_hash", "config_hash", "status"])}
+        todo: list[Pair] = []
+        for pair in self.manifest.pairs:
+            previous = latest.get(pair.pair_id)
+            reason = _plan_reason(previous, pair.input_hash, config_hash, retry_failed)
+            if reason.startswith("skip_"):
+                self.skipped_by_reason[reason.removeprefix("skip_")] += 1
+            else:
+                self.planned_by_reason[reason] += 1
+                todo.append(pair)
+        self.pairs_skipped = sum(self.skipped_by_reason.values())
         self.pairs_planned = len(todo)
-        if self.pairs_skipped:
-            log.info("skipping %d pair(s) already done with identical inputs and config", self.pairs_skipped)
+        log.info("plan: %d to do %s, %d skipped %s", len(todo), dict(self.planned_by_reason),
+                 self.pairs_skipped, dict(self.skipped_by_reason))
         return todo
 
     def shards(self, pairs: list[Pair]) -> list[tuple[str, list[Pair]]]:
@@ -174,13 +184,25 @@ class RunSession:
         return summary
 
 
+def _plan_reason(previous: dict[str, Any] | None, input_hash: str, config_hash: str, retry_failed: bool) -> str:
+    if previous is None:
+        return "new"
+    if previous["input_hash"] != input_hash:
+        return "inputs_changed"
+    if previous["config_hash"] != config_hash:
+        return "config_changed"
+    if previous["status"] == STATUS_SUCCEEDED:
+        return "skip_unchanged_succeeded"
+    return "retry_failed" if retry_failed else "skip_unchanged_failed"
+
+
 def format_summary(record: dict[str, Any], catalogue_root: Path) -> str:
     """The few lines a run ends with: counts, failures by type, time per stage, where to look."""
     failures = json.loads(record.get("failures_by_type") or "{}")
     seconds = json.loads(record.get("seconds_by_stage") or "{}")
     lines = [
         f"run {record['run_id']} ({record['kind']}, engine={record['engine']}) finished in {seconds.get('wall', 0):.1f}s",
-        f"  pairs: {record['pairs_total']} in manifest, {record['pairs_skipped']} skipped (already done), "
+        f"  pairs: {record['pairs_total']} in manifest, {record['pairs_skipped']} skipped (unchanged), "
         f"{record['pairs_succeeded']} succeeded, {record['pairs_failed']} failed",
     ]
     for error_type, count in sorted(failures.items(), key=lambda item: -item[1]):

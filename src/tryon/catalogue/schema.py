@@ -71,6 +71,8 @@ RUN_FIELDS: list[pa.Field] = [
     pa.field("pairs_total", pa.int64()),
     pa.field("pairs_planned", pa.int64()),
     pa.field("pairs_skipped", pa.int64()),
+    pa.field("planned_by_reason", pa.string()),  # JSON: new | inputs_changed | config_changed | retry_failed
+    pa.field("skipped_by_reason", pa.string()),  # JSON: unchanged_succeeded | unchanged_failed
     pa.field("pairs_succeeded", pa.int64()),
     pa.field("pairs_failed", pa.int64()),
     pa.field("pass_rate", pa.float64()),
