@@ -41,3 +41,20 @@ def test_tiny_without_build_points_to_build_tiny(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-hf-home"))
     with pytest.raises(ModelUnavailableError, match="tryon models build-tiny"):
         load_pipeline(get_preset("tiny"), "cpu")
+
+
+def test_a_tampered_weight_file_is_refused_at_load(tiny_hf_home, tmp_path, monkeypatch):
+    import shutil
+
+    from tryon.models.lock import load_lock
+    from tryon.models.registry import pinned_files
+
+    copy = tmp_path / "hf-home"
+    shutil.copytree(tiny_hf_home, copy, symlinks=True)
+    monkeypatch.setenv("HF_HOME", str(copy))
+    preset = load_lock()["tiny"]
+    weights = pinned_files(preset.components["controlnet"], copy / "hub")["diffusion_pytorch_model.safetensors"]
+    with open(weights, "ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(ModelUnavailableError, match="does not match its pinned sha256"):
+        load_pipeline(preset, "cpu", copy / "hub")

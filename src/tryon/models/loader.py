@@ -8,13 +8,14 @@ code, and reads safetensors only.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from tryon.errors import ModelUnavailableError
 from tryon.models.fingerprint import (FileHashCache, HASH_CACHE_NAME, file_digests, library_versions,
                                       model_fingerprint)
-from tryon.models.lock import Component, Preset
+from tryon.models.lock import SHA256, Component, Preset
 from tryon.models.registry import hub_cache_dir, require_cached
 
 logger = logging.getLogger(__name__)
@@ -66,7 +67,25 @@ def model_files_fingerprint(preset: Preset, cache_dir: Path | None = None) -> tu
     files = require_cached(preset, cache_dir)
     versions = library_versions()
     digests = file_digests(files, FileHashCache(cache_dir / HASH_CACHE_NAME))
+    refuse_mismatched_files(preset, files, digests)
     return model_fingerprint(preset, digests, versions), versions
+
+
+def refuse_mismatched_files(preset: Preset, files: dict[str, dict[str, Path]], digests: dict[str, dict[str, str]]) -> None:
+    """A weight file whose content differs from its sha256 (in the lock, else the HF cache's
+    content-addressed blob name) is refused before anything is loaded from it."""
+    for component in preset.all_components():
+        for relative, path in files[component.name].items():
+            expected = component.sha256.get(relative)
+            if expected is None:
+                blob_name = Path(os.path.realpath(path)).name
+                expected = blob_name if SHA256.match(blob_name) else None
+            if expected is not None and digests[component.name][relative] != expected:
+                raise ModelUnavailableError(
+                    f"preset {preset.name!r}: {component.name} file {relative} ({path}) does not match its pinned "
+                    f"sha256 {expected[:12]}…; it was altered or corrupted: delete it and run "
+                    f"`tryon models pull {preset.name}`" + (" (or `tryon models build-tiny`)" if preset.random_weights else "")
+                )
 
 
 def load_pipeline(preset: Preset, device: str, cache_dir: Path | None = None) -> LoadedPipeline:
