@@ -126,6 +126,9 @@ class RunConfig(_Strict):
     device: Literal["auto", "cpu", "cuda"] = "auto"
     shard_size: int = Field(256, ge=1, le=100_000, description="Pairs per Prefect task.")
     batch_size: int = Field(4, ge=1, le=256, description="Pairs per engine call.")
+    executor: Literal["local", "ray"] = Field("local", description="Where shards run: this process or Ray actors.")
+    workers: int = Field(1, ge=1, le=1024, description="Ray actors (one per GPU); the local executor uses one.")
+    ray_address: str | None = Field(None, description="Ray cluster to join; none: $RAY_ADDRESS, else a local one.")
     paste_back: bool = Field(True, description="Copy unmasked pixels back from the person image.")
     data_root: Path | None = Field(None, description="Absolute manifest paths must lie inside this folder.")
     limits: ImageLimits = ImageLimits()
@@ -139,9 +142,10 @@ class RunConfig(_Strict):
     )
 
     def output_settings(self) -> dict:
-        """The settings that change a pair's output (not sharding, batching or paths)."""
+        """The settings that change a pair's output (not sharding, batching, executor or paths)."""
         settings = self.model_dump(
-            mode="json", exclude={"shard_size", "batch_size", "data_root", "limits", "quality_gate"}
+            mode="json", exclude={"shard_size", "batch_size", "data_root", "limits", "quality_gate",
+                                   "executor", "workers", "ray_address"}
         )
         unused = {"sdxl", "depth", "models"} if self.engine == "preview" else {"preview"}
         return {key: value for key, value in settings.items() if key not in unused}
