@@ -16,6 +16,7 @@ from tasks.manifest import validate_manifest_task
 from tasks.shards import process_shard, setup_stages, write_shard
 from tryon.catalogue.store import Catalogue
 from tryon.config import RunConfig, load_config
+from tryon.executors import LocalExecutor
 from tryon.failures import reseed
 from tryon.runner import ShardProcessor
 from tryon.session import RunSession, format_summary
@@ -66,20 +67,29 @@ def catalogue_run(
         # 4. Plan: skip what is already done, split the rest into shards.
         todo = session.plan()
         shards = session.shards(todo)
-        processor = ShardProcessor(run_config, root)
-        if todo:
-            setup_stages(quote(processor))
+        if run_config.executor == "ray":
+            from tryon.executors.ray import RayExecutor
 
-        # 5. Shards: one Prefect task each; rows land atomically per shard.
+            executor = RayExecutor(run_config, root, workers=run_config.workers, address=run_config.ray_address)
+        else:
+            processor = ShardProcessor(run_config, root)
+            if todo:
+                setup_stages(quote(processor))
+            executor = LocalExecutor(run_config, root, processor, process_shard=lambda processor, shard_name, pairs:
+                                     process_shard(quote(processor), shard_name, quote(pairs)))
+
+        # 5. Shards: a Prefect task each here, or on Ray actors; rows land atomically per shard, as it finishes.
         with tqdm(total=len(todo), desc="try-on", unit="pair", disable=not show_progress or not todo,
                   file=sys.stderr, dynamic_ncols=True) as progress:
-            for shard_name, pairs in shards:
-                rows = process_shard(quote(processor), shard_name, quote(pairs), quote(progress.update))
-                write_shard(quote(session), shard_name, quote(rows))
+            if todo:
+                with executor:
+                    for shard_name, rows in executor.map_shards(shards):
+                        write_shard(quote(session), shard_name, quote(rows))
+                        progress.update(len(rows))
 
         # 6. Close the run record with counts and timings.
-        cache_stats = {name: stats.as_dict() for name, stats in (processor.cache.stats.items() if processor.cache else [])}
-        record = session.finish(dict(processor.seconds_by_stage), cache_stats, processor.stage_calls)
+        stats = executor.stats()
+        record = session.finish(dict(stats.seconds_by_stage), stats.cache_stats_dict(), dict(stats.stage_calls))
     if show_progress:
         print(format_summary(record, root.root), file=sys.stderr)
     return record

@@ -21,7 +21,8 @@ def _run(args: argparse.Namespace) -> int:
     from tryon.manifest import read_manifest
 
     config = load_config(args.config, engine=args.engine, models=args.models, data_root=args.data_root,
-                         device=args.device, shard_size=args.shard_size, batch_size=args.batch_size)
+                         device=args.device, shard_size=args.shard_size, batch_size=args.batch_size,
+                         executor=args.executor, workers=args.workers)
     read_manifest(args.manifest)  # manifest-level errors: one line here, before Prefect starts
 
     from flows.catalogue_run import catalogue_run
@@ -122,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where models run (default auto)")
     run.add_argument("--shard-size", type=int, help="pairs per Prefect task (default 256)")
     run.add_argument("--batch-size", type=int, help="pairs per engine call (default 4)")
+    run.add_argument("--executor", choices=["local", "ray"],
+                     help="where shards run: this process (default) or Ray actors (README, Scale-out)")
+    run.add_argument("--workers", type=int, help="Ray workers, one per GPU (default 1; with --executor ray)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     run.set_defaults(handler=_run)
 
