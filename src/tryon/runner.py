@@ -141,69 +141,92 @@ class ShardProcessor:
                 work.fail(error)
         self._timed("decode", works, started)
 
+    def _cached(self, namespace: str, stage: Any, works: list[_Work], key_of: Callable[[_Work], str],
+                input_of: Callable[[_Work], Any], encode: Callable[[Any], tuple[dict, dict]],
+                decode: Callable[[Any], Any]) -> list[Any]:
+        """The stage's outcome for each work (a result or a PairError), from the cache when
+        possible. Pairs sharing an input (one photo, many garments) share one computation."""
+        groups: dict[str, list[_Work]] = defaultdict(list)
+        for work in works:
+            groups[key_of(work)].append(work)
+        outcomes: dict[str, Any] = {}
+        misses: list[tuple[str, _Work]] = []
+        for key, group in groups.items():
+            entry = self.cache.get(namespace, key)
+            if entry is not None:
+                outcomes[key] = decode(entry)
+            else:
+                misses.append((key, group[0]))
+        for batch in _chunks(misses, self.config.batch_size):
+            results = run_isolated(stage, [input_of(work) for _, work in batch], lambda item: "this pair")
+            self.stage_calls[f"{stage.name}_compute"] += 1
+            for (key, representative), outcome in zip(batch, results):
+                if isinstance(outcome, PairError):
+                    outcomes[key] = (outcome, representative)
+                    continue
+                outcomes[key] = outcome
+                images, meta = encode(outcome)
+                self.cache.put(namespace, key, images, meta)
+        aligned = []
+        for work in works:
+            outcome = outcomes[key_of(work)]
+            if isinstance(outcome, tuple):
+                error, representative = outcome
+                outcome = _relabel(error, representative, work)
+            aligned.append(outcome)
+        return aligned
+
     def _mask(self, works: list[_Work]) -> None:
         started = time.perf_counter()
         live = [work for work in works if work.error is None]
         stage = self.masking
-        todo: list[tuple[_Work, str]] = []
-        for work in live:
-            key = stable_hash("masking", stage.version, stage.fingerprint(), work.pair.person_sha256,
-                              work.pair.category, work.pair.mask_sha256)
-            entry = self.cache.get("masks", key)
-            if entry is not None:
-                work.mask = MaskResult(
-                    garment_mask=np.asarray(entry.images["garment_mask"].convert("L")) >= 128,
-                    person_mask=np.asarray(entry.images["person_mask"].convert("L")) >= 128,
-                    keypoints={name: tuple(value) for name, value in entry.meta["keypoints"].items()},
-                    mask_source=entry.meta["mask_source"],
-                )
-            else:
-                todo.append((work, key))
-        for batch in _chunks(todo, self.config.batch_size):
-            outcomes = run_isolated(stage, [(work.pair, work.person) for work, _ in batch], lambda item: item[0].label)
-            self.stage_calls["masking_compute"] += 1
-            for (work, key), outcome in zip(batch, outcomes):
-                if isinstance(outcome, PairError):
-                    work.fail(outcome)
-                    continue
-                work.mask = outcome
-                self.cache.put("masks", key, {"garment_mask": outcome.garment_mask, "person_mask": outcome.person_mask},
-                               {"keypoints": outcome.keypoints, "mask_source": outcome.mask_source})
-        for work in live:
-            if work.mask is not None:
-                work.row["mask_image"], _ = self.catalogue.save_image(work.mask.garment_mask, "masks")
-                work.row["mask_overlay_image"], _ = self.catalogue.save_image(mask_overlay(work.person, work.mask), "overlays")
-                work.row["mask_source"] = work.mask.mask_source
-                work.row["mask_coverage_ratio"] = work.mask.coverage_ratio
-                work.row["mask_area"] = work.mask.mask_area
-                work.row["person_area"] = work.mask.person_area
+        fingerprint = stage.fingerprint()
+        outcomes = self._cached(
+            "masks", stage, live,
+            key_of=lambda work: stable_hash("masking", stage.version, fingerprint, work.pair.person_sha256,
+                                            work.pair.category, work.pair.mask_sha256),
+            input_of=lambda work: (work.pair, work.person),
+            encode=lambda result: ({"garment_mask": result.garment_mask, "person_mask": result.person_mask},
+                                   {"keypoints": result.keypoints, "mask_source": result.mask_source}),
+            decode=lambda entry: MaskResult(
+                garment_mask=np.asarray(entry.images["garment_mask"].convert("L")) >= 128,
+                person_mask=np.asarray(entry.images["person_mask"].convert("L")) >= 128,
+                keypoints={name: tuple(value) for name, value in entry.meta["keypoints"].items()},
+                mask_source=entry.meta["mask_source"],
+            ),
+        )
+        for work, outcome in zip(live, outcomes):
+            if isinstance(outcome, PairError):
+                work.fail(outcome)
+                continue
+            work.mask = outcome
+            work.row["mask_image"], _ = self.catalogue.save_image(outcome.garment_mask, "masks")
+            work.row["mask_overlay_image"], _ = self.catalogue.save_image(mask_overlay(work.person, outcome), "overlays")
+            work.row["mask_source"] = outcome.mask_source
+            work.row["mask_coverage_ratio"] = outcome.coverage_ratio
+            work.row["mask_area"] = outcome.mask_area
+            work.row["person_area"] = outcome.person_area
         self._timed("masking", live, started)
 
     def _depth(self, works: list[_Work]) -> None:
         started = time.perf_counter()
         live = [work for work in works if work.error is None]
         stage = self.depth
-        todo: list[tuple[_Work, str]] = []
-        for work in live:
-            key = stable_hash("depth", stage.version, stage.fingerprint(), work.pair.person_sha256)
-            entry = self.cache.get("depth", key)
-            if entry is not None:
-                work.depth = entry.images["depth"]
-            else:
-                todo.append((work, key))
-        for batch in _chunks(todo, self.config.batch_size):
-            outcomes = run_isolated(stage, [work.person for work, _ in batch], lambda item: "depth")
-            self.stage_calls["depth_compute"] += 1
-            for (work, key), outcome in zip(batch, outcomes):
-                if isinstance(outcome, PairError):
-                    work.fail(PairError(outcome.error_type, f"{work.pair.label}: {outcome.message}"))
-                    continue
-                work.depth = outcome
-                self.cache.put("depth", key, {"depth": outcome}, {})
-        for work in live:
-            if work.depth is not None:
-                work.depth = normalize_control_image(work.depth, work.person.size)
-                work.row["depth_image"], _ = self.catalogue.save_image(work.depth, "depth")
+        fingerprint = stage.fingerprint()
+        outcomes = self._cached(
+            "depth", stage, live,
+            key_of=lambda work: stable_hash("depth", stage.version, fingerprint, work.pair.person_sha256),
+            input_of=lambda work: work.person,
+            encode=lambda depth: ({"depth": depth}, {}),
+            decode=lambda entry: entry.images["depth"],
+        )
+        for work, outcome in zip(live, outcomes):
+            if isinstance(outcome, PairError):
+                work.fail(outcome if work.pair.label in outcome.message
+                          else PairError(outcome.error_type, f"{work.pair.label}: {outcome.message}"))
+                continue
+            work.depth = normalize_control_image(outcome, work.person.size)
+            work.row["depth_image"], _ = self.catalogue.save_image(work.depth, "depth")
         self._timed("depth", live, started)
 
     def _run_engine(self, works: list[_Work]) -> None:
@@ -247,6 +270,13 @@ class ShardProcessor:
         elapsed = time.perf_counter() - started
         self.seconds_by_stage["metrics"] += elapsed
         work.row["seconds_metrics"] = round(elapsed, 6)
+
+
+def _relabel(error: PairError, representative: _Work, work: _Work) -> PairError:
+    """The stage ran once for pairs sharing an input; each pair's row names that pair."""
+    if representative is work or representative.pair.label not in error.message:
+        return error
+    return PairError(error.error_type, error.message.replace(representative.pair.label, work.pair.label))
 
 
 def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
