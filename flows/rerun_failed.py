@@ -1,7 +1,7 @@
 """`rerun_failed`: reprocess exactly the pairs whose latest status is failed, as a new run."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: Prefect builds the flow's parameter model from these
+# annotations, and postponed (string) ones fail when a deployment loads the flow from its entrypoint.
 from typing import Any
 
 import flows  # noqa: F401

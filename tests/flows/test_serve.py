@@ -81,9 +81,11 @@ def test_served_deployment_runs_on_demand_and_incrementally(prefect_server, tmp_
             return _wait(lambda: (lambda state: state if state["type"] in ("COMPLETED", "FAILED", "CRASHED") else None)(
                 httpx.get(f"{api}/flow_runs/{flow_run['id']}", timeout=5).json()["state"]), 300, "the flow run")
 
-        assert run_once()["type"] == "COMPLETED"
+        first = run_once()
+        assert first["type"] == "COMPLETED", first.get("message")
         assert len(cat.load(catalogue)) == 5
-        assert run_once()["type"] == "COMPLETED"
+        second = run_once()
+        assert second["type"] == "COMPLETED", second.get("message")
         runs = cat.runs(catalogue)
         assert len(runs) == 2
         assert json.loads(runs.iloc[-1]["skipped_by_reason"]) == {"unchanged_succeeded": 4, "unchanged_failed": 1}
