@@ -90,7 +90,13 @@ class RayExecutor(ShardExecutor):
         if not ray.is_initialized():
             address = self.address or os.environ.get("RAY_ADDRESS")
             if address:
-                ray.init(address=address, log_to_driver=False)
+                try:
+                    ray.init(address=address, log_to_driver=False)
+                except ConnectionError as error:
+                    raise TryonError(
+                        f"cannot join the Ray cluster at {address} ({error}): check the address (`ray status` on the "
+                        "head); a cluster with token authentication also needs RAY_AUTH_MODE=token and its token "
+                        "(RAY_AUTH_TOKEN or ~/.ray/auth_token)") from None
             else:
                 ray.init(address="local", num_cpus=max(self.workers, os.cpu_count() or 1),
                          include_dashboard=False, log_to_driver=False)
