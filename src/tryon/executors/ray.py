@@ -147,8 +147,8 @@ class RayExecutor(ShardExecutor):
                 shard_name, pairs, retries = pending.popleft()
                 running[actor.process.remote(shard_name, pairs)] = (actor, shard_name, pairs, retries)
             if not running and not restarting:
-                for shard_name, pairs, retries in pending:
-                    yield shard_name, self._lost_rows(shard_name, pairs, retries, "every Ray worker is gone")
+                for shard_name, pairs, _ in pending:
+                    yield shard_name, self._lost_rows(shard_name, pairs, "no Ray worker was left to run it")
                 return
             (ref,), _ = ray.wait([*running, *restarting], num_returns=1)
             if ref in restarting:
@@ -173,16 +173,17 @@ class RayExecutor(ShardExecutor):
                                 self.max_retries)
                     pending.appendleft((shard_name, pairs, retries + 1))
                 else:
-                    yield shard_name, self._lost_rows(shard_name, pairs, retries, _first_line(error))
+                    yield shard_name, self._lost_rows(
+                        shard_name, pairs, f"the Ray worker running it died {retries + 1} times: {_first_line(error)}")
                 continue
             idle.append(actor)
             yield shard_name, rows
 
-    def _lost_rows(self, shard_name: str, pairs: list[Pair], retries: int, reason: str) -> list[dict[str, Any]]:
+    def _lost_rows(self, shard_name: str, pairs: list[Pair], reason: str) -> list[dict[str, Any]]:
         config_hash = self.config.config_hash()
-        message = (f"the Ray worker running {shard_name} died {retries + 1} times ({reason}); "
-                   f"`tryon rerun-failed --catalogue {self.catalogue.root}` retries these pairs; if they keep "
-                   "failing, run the shard's pairs with --executor local to find the one that crashes the worker")
+        message = (f"{shard_name} was not processed: {reason}; `tryon rerun-failed --catalogue "
+                   f"{self.catalogue.root}` retries these pairs; if they keep failing, run them with "
+                   "--executor local to find the one that crashes the worker")
         return [failed(base_row(pair, config_hash=config_hash, engine_name=self.config.engine), WORKER_LOST,
                        f"{pair.label} person_image {pair.person_image}: {message}") for pair in pairs]
 
