@@ -1,7 +1,7 @@
 """`catalogue_run`: manifest → masking/depth (cached) → batched try-on → metrics → catalogue."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: Prefect builds the flow's parameter model from these
+# annotations, and postponed (string) ones fail when a deployment loads the flow from its entrypoint.
 import logging
 import sys
 from pathlib import Path
