@@ -1,7 +1,11 @@
 import os
 import shutil
 
+import pytest
+
 from tests.tiny_models import tiny_env, tiny_hf_home  # noqa: F401 - fixtures
+from tryon.errors import ModelUnavailableError
+from tryon.hashing import sha256_file
 from tryon.models.fingerprint import HASH_CACHE_NAME, FileHashCache
 from tryon.models.lock import get_preset
 from tryon.models.loader import load_pipeline, model_files_fingerprint
@@ -30,6 +34,13 @@ def test_fingerprint_changes_when_a_weight_file_changes(tiny_hf_home, tmp_path, 
         byte = handle.read(1)
         handle.seek(-3, os.SEEK_END)
         handle.write(bytes([byte[0] ^ 0xFF]))
+    with pytest.raises(ModelUnavailableError, match="does not match its pinned sha256"):
+        model_files_fingerprint(preset)  # altered in place: refused
+    # The same change, made the way a new revision arrives: a new content-addressed blob.
+    new_blob = os.path.join(os.path.dirname(blob), sha256_file(blob))
+    os.replace(blob, new_blob)
+    os.remove(weights)
+    os.symlink(os.path.relpath(new_blob, os.path.dirname(weights)), weights)
     after, _ = model_files_fingerprint(preset)
     assert after != before
 
