@@ -8,7 +8,7 @@ which is why these tasks use `cache_policy=NONE` (see README, "Caching").
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NONE
@@ -24,9 +24,8 @@ def setup_stages(processor: ShardProcessor) -> None:
 
 
 @task(name="process-shard", cache_policy=NONE)
-def process_shard(processor: ShardProcessor, shard_name: str, pairs: list[Pair],
-                  on_done: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
-    return processor.process(pairs, on_done=on_done)
+def process_shard(processor: ShardProcessor, shard_name: str, pairs: list[Pair]) -> list[dict[str, Any]]:
+    return processor.process(pairs)
 
 
 @task(name="write-shard", cache_policy=NONE, retries=2, retry_delay_seconds=1)

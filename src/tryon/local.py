@@ -11,6 +11,7 @@ from typing import Any
 
 from tryon.catalogue.store import Catalogue
 from tryon.config import RunConfig
+from tryon.executors.local import LocalExecutor
 from tryon.manifest import validate_manifest
 from tryon.runner import ShardProcessor
 from tryon.session import RunSession
@@ -35,9 +36,12 @@ def run_local(manifest: str | Path, catalogue: str | Path, config: RunConfig = R
             processor = ShardProcessor(config, root)
         else:
             processor.catalogue, processor.cache = root, None
-        processor.seconds_by_stage.clear()
-        processor.stage_calls.clear()
-        for shard_name, pairs in session.shards(todo):
-            session.write_shard(shard_name, processor.process(pairs))
-        cache_stats = {name: stats.as_dict() for name, stats in (processor.cache.stats.items() if processor.cache else [])}
-        return session.finish(dict(processor.seconds_by_stage), cache_stats, processor.stage_calls)
+            processor.seconds_by_stage.clear()
+            processor.stage_calls.clear()
+        executor = LocalExecutor(config, root, processor)
+        if todo:
+            with executor:
+                for shard_name, rows in executor.map_shards(session.shards(todo)):
+                    session.write_shard(shard_name, rows)
+        stats = executor.stats()
+        return session.finish(dict(stats.seconds_by_stage), stats.cache_stats_dict(), dict(stats.stage_calls))

@@ -92,23 +92,25 @@ class ShardProcessor:
         """Pairs held in memory at once (decoded images are large)."""
         return max(16, 4 * self.config.batch_size)
 
-    def process(self, pairs: Sequence[Pair], on_done: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
+    def process(self, pairs: Sequence[Pair]) -> list[dict[str, Any]]:
         self.setup()
         if self.cache is None:  # a reused processor pointed at another catalogue
             self.cache = ArtifactCache(self.catalogue.cache_dir)
         rows: list[dict[str, Any]] = []
         for start in range(0, len(pairs), self.window):
-            chunk = pairs[start : start + self.window]
-            rows.extend(self._process_window(chunk))
-            if on_done:
-                on_done(len(chunk))
+            rows.extend(self._process_window(pairs[start : start + self.window]))
         return rows
+
+    def cache_stats(self) -> dict[str, dict[str, int]]:
+        """Hits, misses, corrupt entries and writes per cache namespace, for the run record."""
+        return {name: counts.as_dict() for name, counts in (self.cache.stats.items() if self.cache else [])}
 
     # 1. decode → 2. masking → 3. depth → 4. engine → 5. metrics + images
     def _process_window(self, pairs: Sequence[Pair]) -> list[dict[str, Any]]:
         engine_info = self.engine.model_info()
+        config_hash = self.config.config_hash()
         works = [
-            _Work(pair, {**base_row(pair, config_hash=self.config.config_hash(), engine_name=self.engine.name),
+            _Work(pair, {**base_row(pair, config_hash=config_hash, engine_name=self.engine.name),
                          "engine_version": self.engine.version, **engine_info})
             for pair in pairs
         ]
@@ -146,9 +148,10 @@ class ShardProcessor:
                 decode: Callable[[Any], Any]) -> list[Any]:
         """The stage's outcome for each work (a result or a PairError), from the cache when
         possible. Pairs sharing an input (one photo, many garments) share one computation."""
+        keys = [key_of(work) for work in works]
         groups: dict[str, list[_Work]] = defaultdict(list)
-        for work in works:
-            groups[key_of(work)].append(work)
+        for key, work in zip(keys, works):
+            groups[key].append(work)
         outcomes: dict[str, Any] = {}
         misses: list[tuple[str, _Work]] = []
         for key, group in groups.items():
@@ -168,8 +171,8 @@ class ShardProcessor:
                 images, meta = encode(outcome)
                 self.cache.put(namespace, key, images, meta)
         aligned = []
-        for work in works:
-            outcome = outcomes[key_of(work)]
+        for key, work in zip(keys, works):
+            outcome = outcomes[key]
             if isinstance(outcome, tuple):
                 error, representative = outcome
                 outcome = _relabel(error, representative, work)

@@ -35,9 +35,7 @@ class LocalExecutor(ShardExecutor):
 
     def stats(self) -> ExecutorStats:
         stats = ExecutorStats()
-        cache = self.processor.cache
-        stats.add(self.processor.seconds_by_stage, self.processor.stage_calls,
-                  {name: counts.as_dict() for name, counts in (cache.stats.items() if cache else [])})
+        stats.add(self.processor.seconds_by_stage, self.processor.stage_calls, self.processor.cache_stats())
         return stats
 
     def stop(self) -> None:

@@ -52,9 +52,8 @@ class ShardWorker:
         return self.processor.process(pairs)
 
     def stats(self) -> tuple[dict[str, float], dict[str, int], dict[str, dict[str, int]]]:
-        cache = self.processor.cache
         return (dict(self.processor.seconds_by_stage), dict(self.processor.stage_calls),
-                {name: counts.as_dict() for name, counts in (cache.stats.items() if cache else [])})
+                self.processor.cache_stats())
 
 
 class RayExecutor(ShardExecutor):
