@@ -167,8 +167,6 @@ class RunSession:
         from tryon.catalogue.schema import metric_type
         from tryon.catalogue.views import query
 
-        import pyarrow as pa
-
         numeric = [name for name in metric_columns() if pa.types.is_floating(metric_type(name))]
         selects = ", ".join(
             f"median({name}) AS \"{name}|median\", quantile_cont({name}, 0.1) AS \"{name}|p10\", "
