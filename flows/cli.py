@@ -60,7 +60,7 @@ def _rerun_failed(args: argparse.Namespace) -> int:
     from flows.rerun_failed import rerun_failed
 
     record = rerun_failed(catalogue=str(args.catalogue), run_id=args.run, include_review=args.include_review,
-                          show_progress=not args.quiet)
+                          include_rejected=args.include_rejected, show_progress=not args.quiet)
     return 0 if record["status"] == "finished" else 1
 
 
@@ -146,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     rerun.add_argument("--run", help="only pairs that failed in this run (default: all failed now)")
     rerun.add_argument("--include-review", action="store_true",
                        help="also rerun pairs flagged needs_review by the quality gate, with a new seed")
+    rerun.add_argument("--include-rejected", action="store_true",
+                       help="also rerun pairs whose current image a reviewer rejected (`tryon review`), with a new seed")
     rerun.add_argument("-q", "--quiet", action="store_true")
     rerun.set_defaults(handler=_rerun_failed)
 
@@ -168,6 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         register_report(commands)
+    try:
+        from tryon.review import register_cli as register_review
+    except ImportError:
+        pass
+    else:
+        register_review(commands)
     return parser
 
 
