@@ -31,3 +31,43 @@ def review_catalogue(tmp_path_factory) -> tuple[Path, list[str]]:
     second = run_local(data / "manifest.parquet", catalogue,
                        RunConfig(engine="preview", preview={"blend": "alpha"}))
     return catalogue, [first["run_id"], second["run_id"]]
+
+
+@pytest.fixture
+def writable_catalogue(review_catalogue, tmp_path) -> tuple[Path, list[str]]:
+    """A private copy of the review catalogue, for tests that write decisions."""
+    catalogue, runs = review_catalogue
+    copy = tmp_path / "catalogue"
+    shutil.copytree(catalogue, copy, symlinks=True, ignore=shutil.ignore_patterns("reviews", "cache"))
+    return copy, runs
+
+
+def synthetic_catalogue(root: Path, pairs: int, run_id: str = "20261101T000000-000001") -> pd.DataFrame:
+    """`pairs` result rows with known metrics, gate flags and failures, written as one run."""
+    import numpy as np
+
+    from tryon.catalogue.store import Catalogue
+
+    rng = np.random.default_rng(7)
+    catalogue = Catalogue(root).create()
+    catalogue.write_run({"run_id": run_id, "status": "finished", "kind": "run", "engine": "preview"})
+    failed = rng.random(pairs) < 0.05
+    ssim = np.round(rng.uniform(0.5, 1.0, pairs), 4)
+    flagged = ~failed & (ssim < 0.6)
+    frame = pd.DataFrame({
+        "pair_id": [f"s{index:05d}" for index in range(pairs)],
+        "row_index": np.arange(pairs),
+        "status": np.where(failed, "failed", "succeeded"),
+        "category": rng.choice(["upper_body", "lower_body", "dresses"], pairs),
+        "engine": rng.choice(["preview", "sdxl"], pairs),
+        "needs_review": pd.array([None if fail else bool(flag) for fail, flag in zip(failed, flagged)], dtype="boolean"),
+        "review_reasons": [f"preserve_ssim={value:.4g} < 0.6" if flag else None for value, flag in zip(ssim, flagged)],
+        "output_sha256": [None if fail else f"{index:064x}" for index, fail in enumerate(failed)],
+        "preserve_ssim": np.where(failed, np.nan, ssim),
+        "garment_texture_ssim": np.round(rng.uniform(0, 1, pairs), 4),
+        "finished_at": pd.Timestamp("2026-11-01", tz="UTC"),
+    })
+    folder = root / "results" / f"run_id={run_id}"
+    folder.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(folder / "shard-00000.parquet", index=False)
+    return frame.assign(run_id=run_id)

@@ -7,8 +7,10 @@ kept in a SameSite=Strict, HttpOnly cookie, plus a custom header a cross-site fo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
+import threading
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 from urllib.parse import quote
@@ -45,21 +47,33 @@ SECURITY_HEADERS = {
 
 
 class FileRoots:
-    """The folders files may be served from: the catalogue (`c`) and each run's data root (`d0`, `d1`…)."""
+    """The folders files may be served from: the catalogue (`c`) and each run's data root (`d0`, `d1`…);
+    also the list of runs, both re-read only when runs/ changes."""
 
     def __init__(self, catalogue: Catalogue):
         self.catalogue = catalogue
-        self._runs_seen: tuple[str, ...] = ()
+        self._runs_seen: tuple = ()
         self._roots: dict[str, Path] = {"c": catalogue.root}
+        self._run_ids: list[str] = []
+
+    def _refresh(self) -> None:
+        """Re-read runs/ only when a run record was added or rewritten."""
+        seen = tuple(sorted((path.name, path.stat().st_mtime_ns) for path in self.catalogue.runs_dir.glob("run-*.parquet")))
+        if seen != self._runs_seen:
+            records = self.catalogue.read_runs()
+            data_roots = sorted({str(Path(record["data_root"]).resolve()) for record in records if record.get("data_root")})
+            self._roots = {"c": self.catalogue.root, **{f"d{index}": Path(root) for index, root in enumerate(data_roots)}}
+            self._run_ids = sorted((record["run_id"] for record in records), reverse=True)
+            self._runs_seen = seen
 
     def roots(self) -> dict[str, Path]:
-        names = tuple(sorted(path.name for path in self.catalogue.runs_dir.glob("run-*.parquet")))
-        if names != self._runs_seen:
-            data_roots = sorted({str(Path(record["data_root"]).resolve()) for record in self.catalogue.read_runs()
-                                 if record.get("data_root")})
-            self._roots = {"c": self.catalogue.root, **{f"d{index}": Path(root) for index, root in enumerate(data_roots)}}
-            self._runs_seen = names
+        self._refresh()
         return self._roots
+
+    def run_ids(self) -> list[str]:
+        """Every run, newest first."""
+        self._refresh()
+        return self._run_ids
 
     def url(self, raw: Any) -> str | None:
         """The /file/ URL for a path in a row, or None when it lies in no servable root."""
@@ -111,16 +125,11 @@ def create_app(catalogue_root: str | Path, *, run: str | None = None, token: str
                                                  catalogue=label), status_code=400)
         return wrapped
 
-    def runs() -> list[str]:
-        return [record["run_id"] for record in sorted(catalogue.read_runs(), key=lambda r: r["run_id"], reverse=True)]
-
     def browse(request: Request) -> Response:
         filters = Filters.from_params(request.query_params, default_run=run or "")
         result = index.page(filters)
         command = f"tryon rerun-failed --catalogue {catalogue.root} --include-rejected"
-        with connect(catalogue.root) as connection:
-            rejected = connection.execute("SELECT count(*) FROM latest_review WHERE decision = 'rejected'").fetchone()[0]
-        return HTMLResponse(pages.browse_page(result, runs(), files.url, label, command, int(rejected)))
+        return HTMLResponse(pages.browse_page(result, files.run_ids(), files.url, label, command, index.rejected_now()))
 
     def compare_view(request: Request) -> Response:
         params = request.query_params
@@ -177,7 +186,15 @@ def create_app(catalogue_root: str | Path, *, run: str | None = None, token: str
     async def not_found(request: Request, exc: Exception) -> Response:
         return PlainTextResponse("not found", status_code=404)
 
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        # Read the pairs while the reviewer opens the printed URL; the first page waits for it.
+        threading.Thread(target=index.snapshot, args=(run or "",), name="tryon-review-warm", daemon=True).start()
+        yield
+        index.close()
+
     app = Starlette(
+        lifespan=lifespan,
         routes=[
             Route("/", page(browse)),
             Route("/compare", page(compare_view)),

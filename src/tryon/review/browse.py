@@ -1,12 +1,13 @@
-"""Browse a run's pairs: filters and sort turned into one parameterised DuckDB query per page.
+"""Browse a run's pairs: filters and sort turned into parameterised DuckDB queries per page.
 
-The pairs of a scope (one run, or the `latest` view) are read once into an Arrow table and
-kept until the results/ folder changes, so a page over 100,000 pairs is a filter + sort + limit
-on memory; decisions are joined live from the `review_by_output` view.
+The pairs of a scope (one run, or the `latest` view) are read once into a DuckDB table, with
+their worst-first position precomputed, and kept until results/ changes; so a page over 100,000
+pairs is a filter + top-N in memory, and only the page's rows are joined with the decisions.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import threading
@@ -15,9 +16,7 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlencode
 
-import pyarrow as pa
-
-from tryon.catalogue.views import connect
+from tryon.catalogue.views import connect, define_review_views
 
 # The columns a page needs, when present; every numeric column not listed in NOT_METRICS is a metric.
 PAIR_COLUMNS = ("pair_id", "run_id", "row_index", "status", "error_type", "error_message", "needs_review",
@@ -86,9 +85,10 @@ def _float(raw: str) -> float | None:
 
 @dataclass
 class Snapshot:
-    """The pairs of one scope, in memory, plus the choices the filter form offers."""
+    """The pairs of one scope as a DuckDB table in the app's connection, plus the form's choices."""
 
-    table: pa.Table
+    table: str
+    columns: list[str]
     metrics: list[str]
     categories: list[str] = field(default_factory=list)
     engines: list[str] = field(default_factory=list)
@@ -107,68 +107,102 @@ class Page:
 
 
 class PairIndex:
-    """Snapshots per scope, rebuilt when a results file is added, replaced or removed."""
+    """One long-lived DuckDB connection (`tryon.catalogue.views.connect`) holding each scope's
+    pairs as a table, with a precomputed worst-first position, and the current decisions.
+
+    The tables are rebuilt when a results file is added, replaced or removed (a run finished);
+    decisions are reloaded when a file appears in reviews/. Requests take turns on the
+    connection (a page is a few milliseconds of DuckDB work).
+    """
 
     def __init__(self, root: Path):
         self.root = Path(root).resolve()
         self._lock = threading.Lock()
-        self._cache: dict[str, tuple[tuple, Snapshot]] = {}
+        self._stack = contextlib.ExitStack()
+        self._connection = None
+        self._results_signature: tuple | None = None
+        self._reviews_signature: tuple | None = None
+        self._snapshots: dict[str, Snapshot] = {}
 
-    def _signature(self) -> tuple:
-        entries = []
-        results = self.root / "results"
-        if results.is_dir():
-            for folder in os.scandir(results):
-                if folder.is_dir() and folder.name.startswith("run_id="):
-                    for entry in os.scandir(folder.path):
-                        if entry.name.endswith(".parquet") and not entry.name.startswith("."):
-                            stat = entry.stat()
-                            entries.append((folder.name, entry.name, stat.st_mtime_ns, stat.st_size))
-        return tuple(sorted(entries))
+    def close(self) -> None:
+        with self._lock:
+            self._stack.close()
+            self._connection = None
+
+    def _ready(self):
+        """The connection, reopened after a run changed results/, decisions reloaded after a write."""
+        results = _listing(self.root / "results", nested=True)
+        if self._connection is None or results != self._results_signature:
+            self._stack.close()
+            self._connection = self._stack.enter_context(connect(self.root))
+            self._results_signature, self._reviews_signature, self._snapshots = results, None, {}
+        reviews = _listing(self.root / "reviews", nested=False)
+        if reviews != self._reviews_signature:
+            define_review_views(self._connection, self.root)
+            self._connection.execute(
+                "CREATE OR REPLACE TABLE review_decided AS SELECT pair_id, output_sha256, decision, reason, note, "
+                "reviewer, decided_at FROM review_by_output")
+            self._reviews_signature = reviews
+        return self._connection
+
+    def _snapshot(self, connection, run: str) -> Snapshot:
+        if run in self._snapshots:
+            return self._snapshots[run]
+        types = column_types(connection)
+        metrics = metric_names(types)
+        columns = [name for name in PAIR_COLUMNS if name in types] + metrics
+        table = f"review_scope_{len(self._snapshots)}"
+        select = ", ".join(ident(name) for name in columns)
+        source = "results WHERE run_id = $run" if run else "latest"
+        connection.execute(
+            f"CREATE OR REPLACE TABLE {table} AS SELECT *, row_number() OVER (ORDER BY {worst_first(columns, metrics)})"
+            f" AS _worst FROM (SELECT {select} FROM {source}) p", {"run": run} if run else None)
+        choices = {name: [row[0] for row in connection.execute(
+            f"SELECT DISTINCT {name} FROM {table} WHERE {name} IS NOT NULL ORDER BY 1").fetchall()]
+            if name in columns else [] for name in ("category", "engine")}
+        snapshot = Snapshot(table, columns, metrics, choices["category"], choices["engine"])
+        self._snapshots[run] = snapshot
+        return snapshot
 
     def snapshot(self, run: str) -> Snapshot:
-        signature = self._signature()
         with self._lock:
-            cached = self._cache.get(run)
-            if cached and cached[0] == signature:
-                return cached[1]
-            built = self._build(run)
-            self._cache = {key: value for key, value in self._cache.items() if value[0] == signature}
-            self._cache[run] = (signature, built)
-            return built
-
-    def _build(self, run: str) -> Snapshot:
-        with connect(self.root) as connection:
-            types = column_types(connection)
-            metrics = metric_names(types)
-            columns = [name for name in PAIR_COLUMNS if name in types] + metrics
-            select = ", ".join(ident(name) for name in columns)
-            if run:
-                table = connection.sql(f"SELECT {select} FROM results WHERE run_id = ?", params=[run]).to_arrow_table()
-            else:
-                table = connection.sql(f"SELECT {select} FROM latest").to_arrow_table()
-        connection_values = {name: sorted({value for value in table.column(name).to_pylist() if value is not None})
-                             for name in ("category", "engine") if name in table.column_names}
-        return Snapshot(table, metrics, connection_values.get("category", []), connection_values.get("engine", []))
+            return self._snapshot(self._ready(), run)
 
     def page(self, filters: Filters) -> Page:
-        snapshot = self.snapshot(filters.run)
-        sql, parameters = page_sql(filters, snapshot)
-        with connect(self.root) as connection:
-            connection.register("scope_pairs", snapshot.table)
-            cursor = connection.execute(sql, parameters)
+        with self._lock:
+            connection = self._ready()
+            snapshot = self._snapshot(connection, filters.run)
+            where, parameters = where_clause(filters, snapshot)
+            total = connection.execute(f"SELECT count(*) FROM {snapshot.table} p WHERE {where}", parameters).fetchone()[0]
+            cursor = connection.execute(page_sql(filters, snapshot, where), parameters)
             names = [description[0] for description in cursor.description]
             rows = [dict(zip(names, values)) for values in cursor.fetchall()]
-        total = int(rows[0].pop("_total")) if rows else 0
-        for row in rows[1:]:
-            row.pop("_total", None)
-        if not rows and filters.page > 1:  # past the end (e.g. after a filter change): count alone
-            with connect(self.root) as connection:
-                connection.register("scope_pairs", snapshot.table)
-                count_sql, count_parameters = page_sql(replace(filters, page=1, size=1), snapshot)
-                first = connection.execute(count_sql, count_parameters).fetchall()
-                total = int(first[0][-1]) if first else 0
-        return Page(rows, total, filters, snapshot)
+        return Page(rows, int(total), filters, snapshot)
+
+    def rejected_now(self) -> int:
+        """Pairs whose current image (newest row) is rejected: `latest_review`, from memory."""
+        with self._lock:
+            connection = self._ready()
+            snapshot = self._snapshot(connection, "")
+            if "output_sha256" not in snapshot.columns:
+                return 0
+            return connection.execute(
+                f"SELECT count(*) FROM {snapshot.table} p JOIN review_decided d ON d.pair_id = p.pair_id"
+                " AND d.output_sha256 = p.output_sha256 WHERE d.decision = 'rejected'").fetchone()[0]
+
+
+def _listing(folder: Path, nested: bool) -> tuple:
+    """(name, mtime, size) of every visible Parquet file: changes when a file lands or is replaced."""
+    entries = []
+    if not folder.is_dir():
+        return ()
+    folders = [entry.path for entry in os.scandir(folder) if entry.is_dir()] if nested else [str(folder)]
+    for path in folders:
+        for entry in os.scandir(path):
+            if entry.name.endswith(".parquet") and not entry.name.startswith("."):
+                stat = entry.stat()
+                entries.append((path, entry.name, stat.st_mtime_ns, stat.st_size))
+    return tuple(sorted(entries))
 
 
 def column_types(connection) -> dict[str, str]:
@@ -185,10 +219,18 @@ def ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def page_sql(filters: Filters, snapshot: Snapshot) -> tuple[str, list[Any]]:
-    """One query: the page's rows with their decisions, and the filtered total (`_total`)."""
+def worst_first(columns: list[str], metrics: list[str]) -> str:
+    """Failed first, then flagged by the gate, then the lowest preservation, then pair id."""
+    rank = ("CASE WHEN p.status = 'failed' THEN 0 WHEN coalesce(p.needs_review, false) THEN 1 ELSE 2 END"
+            if "needs_review" in columns else "CASE WHEN p.status = 'failed' THEN 0 ELSE 2 END")
+    worst = [f"p.{name} ASC NULLS LAST" for name in WORST_FIRST_METRICS if name in metrics][:1]
+    return ", ".join([rank, *worst, "p.pair_id"])
+
+
+def where_clause(filters: Filters, snapshot: Snapshot) -> tuple[str, list[Any]]:
+    """The filters as SQL over the scope table `p`; every value is a bound parameter."""
     where, parameters = ["true"], []
-    columns = set(snapshot.table.column_names)
+    columns = set(snapshot.columns)
     if filters.status in ("succeeded", "failed"):
         where.append("p.status = ?")
         parameters.append(filters.status)
@@ -199,10 +241,12 @@ def page_sql(filters: Filters, snapshot: Snapshot) -> tuple[str, list[Any]]:
             parameters.append(value)
     if filters.needs_review in ("yes", "no") and "needs_review" in columns:
         where.append(("" if filters.needs_review == "yes" else "NOT ") + "coalesce(p.needs_review, false)")
-    if filters.decision == "unreviewed":
-        where.append("d.decision IS NULL")
-    elif filters.decision in DECISION_FILTERS:
-        where.append("d.decision = ?")
+    decided = ("EXISTS (SELECT 1 FROM review_decided d WHERE d.pair_id = p.pair_id"
+               " AND d.output_sha256 = p.output_sha256{})")
+    if "output_sha256" in columns and filters.decision == "unreviewed":
+        where.append("NOT " + decided.format(""))
+    elif "output_sha256" in columns and filters.decision in DECISION_FILTERS:
+        where.append(decided.format(" AND d.decision = ?"))
         parameters.append(filters.decision)
     if filters.pair:
         where.append("strpos(p.pair_id, ?) > 0")
@@ -215,24 +259,26 @@ def page_sql(filters: Filters, snapshot: Snapshot) -> tuple[str, list[Any]]:
         if high is not None:
             where.append(f"p.{ident(filters.metric)} <= ?")
             parameters.append(high)
+    return " AND ".join(where), parameters
+
+
+def page_sql(filters: Filters, snapshot: Snapshot, where: str) -> str:
+    """The page's rows (sorted, limited in the scope table), then their decisions joined to just those."""
     order = "DESC" if filters.order == "desc" else "ASC"
     if filters.sort in snapshot.metrics:
         sort = f"p.{ident(filters.sort)} {order} NULLS LAST, p.pair_id"
     elif filters.sort == "pair_id":
         sort = f"p.pair_id {order}"
     else:
-        rank = "CASE WHEN p.status = 'failed' THEN 0 WHEN coalesce(p.needs_review, false) THEN 1 ELSE 2 END" \
-            if "needs_review" in columns else "CASE WHEN p.status = 'failed' THEN 0 ELSE 2 END"
-        worst = [f"p.{name} ASC NULLS LAST" for name in WORST_FIRST_METRICS if name in snapshot.metrics][:1]
-        sort = ", ".join([rank, *worst, "p.pair_id"])
-    sha = "p.output_sha256" if "output_sha256" in columns else "NULL"
-    sql = f"""
-        SELECT p.*, d.decision, d.reason AS decision_reason, d.note AS decision_note,
-               d.reviewer AS decision_reviewer, d.decided_at AS decision_at, count(*) OVER () AS _total
-        FROM scope_pairs p
-        LEFT JOIN review_by_output d ON d.pair_id = p.pair_id AND d.output_sha256 = {sha}
-        WHERE {' AND '.join(where)}
+        sort = "p._worst"
+    join = ("LEFT JOIN review_decided d ON d.pair_id = p.pair_id AND d.output_sha256 = p.output_sha256"
+            if "output_sha256" in snapshot.columns else
+            "LEFT JOIN (SELECT * FROM review_decided WHERE false) d ON d.pair_id = p.pair_id")
+    return f"""
+        SELECT p.* EXCLUDE (_worst), d.decision, d.reason AS decision_reason, d.note AS decision_note,
+               d.reviewer AS decision_reviewer, d.decided_at AS decision_at
+        FROM (SELECT * FROM {snapshot.table} p WHERE {where} ORDER BY {sort}
+              LIMIT {filters.size} OFFSET {(filters.page - 1) * filters.size}) p
+        {join}
         ORDER BY {sort}
-        LIMIT {filters.size} OFFSET {(filters.page - 1) * filters.size}
     """
-    return sql, parameters
