@@ -52,6 +52,7 @@ def _cards(browser: Browser) -> list[dict]:
                             " decision: c.dataset.decision, text: c.querySelector('.pid').textContent}))")
 
 
+@pytest.mark.slow  # ~15 s with the browser on an idle machine, 40 s on a busy one
 def test_review_in_a_real_browser(app, tmp_path, capsys):
     server, catalogue, (first_run, second_run) = app
     origin = _origin(server.url)

@@ -12,11 +12,12 @@ import json
 import secrets
 import threading
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any, Callable
 from urllib.parse import quote
 
 import pyarrow as pa
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
@@ -55,9 +56,14 @@ class FileRoots:
         self._runs_seen: tuple = ()
         self._roots: dict[str, Path] = {"c": catalogue.root}
         self._run_ids: list[str] = []
+        self._lock = threading.Lock()
 
     def _refresh(self) -> None:
         """Re-read runs/ only when a run record was added or rewritten."""
+        with self._lock:
+            self._refresh_locked()
+
+    def _refresh_locked(self) -> None:
         seen = tuple(sorted((path.name, path.stat().st_mtime_ns) for path in self.catalogue.runs_dir.glob("run-*.parquet")))
         if seen != self._runs_seen:
             records = self.catalogue.read_runs()
@@ -107,7 +113,7 @@ def create_app(catalogue_root: str | Path, *, run: str | None = None, token: str
         offered = request.cookies.get(COOKIE) or request.headers.get("authorization", "").removeprefix("Bearer ")
         return bool(offered) and secrets.compare_digest(offered.encode(), token.encode())
 
-    def page(handler: Callable[[Request], Awaitable[Response] | Response]):
+    def page(handler: Callable[[Request], Response]):
         async def wrapped(request: Request) -> Response:
             offered = request.query_params.get("token")
             if offered is not None:  # log in once from the printed URL, then drop the token from the address
@@ -118,8 +124,7 @@ def create_app(catalogue_root: str | Path, *, run: str | None = None, token: str
                 redirect.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/")
                 return redirect
             try:
-                result = handler(request)
-                return await result if hasattr(result, "__await__") else result
+                return await run_in_threadpool(handler, request)  # DuckDB work off the event loop
             except TryonError as error:
                 return HTMLResponse(pages.layout("error", f"<p class='err'>{pages.e(error)}</p>", active="",
                                                  catalogue=label), status_code=400)
@@ -146,9 +151,9 @@ def create_app(catalogue_root: str | Path, *, run: str | None = None, token: str
                    f"tryon query --catalogue {catalogue.root} \"{' '.join(REJECT_REASONS_SQL.split())}\""
         return HTMLResponse(pages.gate_page(gate_vs_people(catalogue.root), label, examples))
 
-    def serve_file(request: Request) -> Response:
+    async def serve_file(request: Request) -> Response:
         root = files.roots().get(request.path_params["key"])
-        found = servable_file(root, request.path_params["path"]) if root is not None else None
+        found = (await run_in_threadpool(servable_file, root, request.path_params["path"])) if root is not None else None
         if found is None:
             return PlainTextResponse("not found", status_code=404)
         path, media_type = found
@@ -169,10 +174,10 @@ def create_app(catalogue_root: str | Path, *, run: str | None = None, token: str
                 raise DecisionError("send {decision, reason, note, items: [{pair_id, run_id, output_sha256}]}")
             decisions = make_decisions(payload["items"], str(payload.get("decision")), payload.get("reason"),
                                        payload.get("note"), reviewer)
-            _check_images_exist(catalogue.root, decisions)
+            await run_in_threadpool(_check_images_exist, catalogue.root, decisions)
         except (DecisionError, ValueError) as error:
             return JSONResponse({"error": str(error)}, status_code=400)
-        path = append_decisions(catalogue.root, decisions)
+        path = await run_in_threadpool(append_decisions, catalogue.root, decisions)
         return JSONResponse({"written": len(decisions), "file": path.name})
 
     def static(request: Request) -> Response:
