@@ -43,6 +43,7 @@ def _demo(args: argparse.Namespace) -> int:
     _maybe_report(args.catalogue)
     print(f"\nlook at the results:\n  tryon query --catalogue {args.catalogue} "
           "\"SELECT pair_id, status, error_type, output_image FROM latest\"", file=sys.stderr)
+    print(f"  review them in a browser: tryon review --catalogue {args.catalogue}", file=sys.stderr)
     return 0
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -98,6 +97,16 @@ def test_review_in_a_real_browser(app, tmp_path, capsys):
         assert "--include-rejected" in browser.evaluate("document.getElementById('rerun-command').textContent")
         browser.open(f"{origin}/?decision=rejected")
         assert [card["pair"] for card in _cards(browser)] == ["p003"]
+
+        # A selection (x, move, x) decided at once, on the first run's images.
+        browser.open(f"{origin}/?run={first_run}&status=succeeded&pair=p00&sort=pair_id")
+        browser.press("x")
+        browser.press("ArrowDown")
+        browser.press("x")
+        browser.press("a")
+        browser.wait_for("document.body.dataset.saved === '2'")
+        browser.reload()
+        assert [card["decision"] for card in _cards(browser)] == ["approved", "approved", "", ""]
 
         # A pair id made of HTML is shown as text and runs nothing.
         browser.open(f"{origin}/?sort=pair_id")

@@ -12,7 +12,7 @@ import json
 import secrets
 import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 from urllib.parse import quote
 
 import pyarrow as pa
@@ -30,7 +30,7 @@ from tryon.errors import TryonError
 from tryon.review import assets, pages
 from tryon.review.browse import Filters, PairIndex
 from tryon.review.compare import Side, compare
-from tryon.review.confine import servable_file
+from tryon.review.confine import FileRoots, servable_file
 from tryon.review.decisions import DecisionError, append_decisions, make_decisions
 from tryon.review.gate import AGREEMENT_SQL, REJECT_REASONS_SQL, gate_vs_people
 
@@ -45,54 +45,6 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
-
-
-class FileRoots:
-    """The folders files may be served from: the catalogue (`c`) and each run's data root (`d0`, `d1`…);
-    also the list of runs, both re-read only when runs/ changes."""
-
-    def __init__(self, catalogue: Catalogue):
-        self.catalogue = catalogue
-        self._runs_seen: tuple = ()
-        self._roots: dict[str, Path] = {"c": catalogue.root}
-        self._run_ids: list[str] = []
-        self._lock = threading.Lock()
-
-    def _refresh(self) -> None:
-        """Re-read runs/ only when a run record was added or rewritten."""
-        with self._lock:
-            self._refresh_locked()
-
-    def _refresh_locked(self) -> None:
-        seen = tuple(sorted((path.name, path.stat().st_mtime_ns) for path in self.catalogue.runs_dir.glob("run-*.parquet")))
-        if seen != self._runs_seen:
-            records = self.catalogue.read_runs()
-            data_roots = sorted({str(Path(record["data_root"]).resolve()) for record in records if record.get("data_root")})
-            self._roots = {"c": self.catalogue.root, **{f"d{index}": Path(root) for index, root in enumerate(data_roots)}}
-            self._run_ids = sorted((record["run_id"] for record in records), reverse=True)
-            self._runs_seen = seen
-
-    def roots(self) -> dict[str, Path]:
-        self._refresh()
-        return self._roots
-
-    def run_ids(self) -> list[str]:
-        """Every run, newest first."""
-        self._refresh()
-        return self._run_ids
-
-    def url(self, raw: Any) -> str | None:
-        """The /file/ URL for a path in a row, or None when it lies in no servable root."""
-        if not raw:
-            return None
-        path = Path(str(raw))
-        roots = self.roots()
-        if not path.is_absolute():
-            return "/file/c/" + quote(path.as_posix())
-        for key, root in roots.items():
-            if root == path or root in path.parents:
-                return f"/file/{key}/" + quote(path.relative_to(root).as_posix())
-        return None
 
 
 def create_app(catalogue_root: str | Path, *, run: str | None = None, token: str | None = None,
