@@ -137,13 +137,13 @@ def test_review_in_a_real_browser(app, tmp_path, capsys):
         assert "approved" in browser.evaluate("document.getElementById('agreement').innerText")
 
         browser.open(f"{origin}/?status=succeeded&pair=p00&sort=pair_id")
-        browser.send("Emulation.setDeviceMetricsOverride", width=1100, height=640, deviceScaleFactor=1, mobile=False)
+        browser.send("Emulation.setDeviceMetricsOverride", width=1100, height=860, deviceScaleFactor=1, mobile=False)
         shot = browser.screenshot(tmp_path / "review.png")
     pixels = np.asarray(Image.open(shot).convert("RGB"))
-    assert pixels.shape[:2] == (640, 1100) and pixels.std() > 20
+    assert pixels.shape[:2] == (860, 1100) and pixels.std() > 20
     if os.environ.get("TRYON_DOCS_SCREENSHOT"):  # refresh the README's screenshot
         DOCS_SCREENSHOT.parent.mkdir(exist_ok=True)
-        Image.open(shot).convert("RGB").quantize(colors=128).save(DOCS_SCREENSHOT, optimize=True)
+        Image.open(shot).convert("RGB").quantize(colors=64).save(DOCS_SCREENSHOT, optimize=True)
 
     # Both decisions, as `tryon query` sees them.
     capsys.readouterr()
