@@ -43,6 +43,7 @@ def _demo(args: argparse.Namespace) -> int:
     _maybe_report(args.catalogue)
     print(f"\nlook at the results:\n  tryon query --catalogue {args.catalogue} "
           "\"SELECT pair_id, status, error_type, output_image FROM latest\"", file=sys.stderr)
+    print(f"  review them in a browser: tryon review --catalogue {args.catalogue}", file=sys.stderr)
     return 0
 
 
@@ -60,7 +61,7 @@ def _rerun_failed(args: argparse.Namespace) -> int:
     from flows.rerun_failed import rerun_failed
 
     record = rerun_failed(catalogue=str(args.catalogue), run_id=args.run, include_review=args.include_review,
-                          show_progress=not args.quiet)
+                          include_rejected=args.include_rejected, show_progress=not args.quiet)
     return 0 if record["status"] == "finished" else 1
 
 
@@ -146,6 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     rerun.add_argument("--run", help="only pairs that failed in this run (default: all failed now)")
     rerun.add_argument("--include-review", action="store_true",
                        help="also rerun pairs flagged needs_review by the quality gate, with a new seed")
+    rerun.add_argument("--include-rejected", action="store_true",
+                       help="also rerun pairs whose current image a reviewer rejected (`tryon review`), with a new seed")
     rerun.add_argument("-q", "--quiet", action="store_true")
     rerun.set_defaults(handler=_rerun_failed)
 
@@ -168,6 +171,12 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         register_report(commands)
+    try:
+        from tryon.review import register_cli as register_review
+    except ImportError:
+        pass
+    else:
+        register_review(commands)
     return parser
 
 

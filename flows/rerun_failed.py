@@ -11,24 +11,29 @@ from flows.catalogue_run import catalogue_run
 from tryon.catalogue.store import Catalogue
 from tryon.config import RunConfig
 from tryon.errors import TryonError
-from tryon.failures import failed_pair_ids, review_pair_ids
+from tryon.failures import failed_pair_ids, rejected_pair_ids, review_pair_ids
 
 
 @flow(name="rerun-failed")
 def rerun_failed(catalogue: str, run_id: str | None = None, include_review: bool = False,
-                 show_progress: bool = True) -> dict[str, Any]:
+                 show_progress: bool = True, include_rejected: bool = False) -> dict[str, Any]:
     """New run (parent = `run_id`, default the newest run) over the pairs that are failed now.
 
     With `run_id`, only pairs that failed in that run and are still failed are taken. With
-    `include_review`, pairs flagged needs_review are rerun too, each with a new seed.
+    `include_review`, pairs flagged needs_review are rerun too, each with a new seed; with
+    `include_rejected`, so are pairs whose current image a reviewer rejected (`tryon review`).
     """
     root = Catalogue(catalogue)
     parent = root.run_record(run_id)
     pair_ids = failed_pair_ids(root, run_id, include_review=include_review)
+    rejected_ids = rejected_pair_ids(root, run_id) if include_rejected else []
+    pair_ids = sorted(set(pair_ids) | set(rejected_ids))
     if not pair_ids:
-        raise TryonError(f"no failed pairs to rerun in {root.root}" + (f" for run {run_id}" if run_id else ""))
+        raise TryonError(f"no failed{' or rejected' if include_rejected else ''} pairs to rerun in {root.root}"
+                         + (f" for run {run_id}" if run_id else ""))
     config = RunConfig.model_validate_json(parent["config"])
     reseed_ids = sorted(set(review_pair_ids(root)) & set(pair_ids)) if include_review else []
+    reseed_ids = sorted(set(reseed_ids) | set(rejected_ids))
     return catalogue_run(
         manifest=parent["manifest"], catalogue=str(root.root), config=config,
         data_root=parent["data_root"], only_pair_ids=pair_ids, parent_run_id=parent["run_id"],

@@ -35,6 +35,17 @@ def review_pair_ids(catalogue: Catalogue) -> list[str]:
     return query(catalogue.root, sql)["pair_id"].tolist()
 
 
+def rejected_pair_ids(catalogue: Catalogue, run_id: str | None = None) -> list[str]:
+    """Pairs whose current image (their row in `latest`) a reviewer rejected (`latest_review`);
+    with `run_id`, only those whose rejected image that run made."""
+    if not catalogue.result_files():
+        return []
+    sql = "SELECT pair_id FROM latest_review WHERE decision = 'rejected'"
+    if run_id is not None:
+        sql += " AND run_id = '" + run_id.replace("'", "''") + "'"
+    return sorted(query(catalogue.root, sql + " ORDER BY pair_id")["pair_id"].tolist())
+
+
 def reseed(pairs: Iterable[Pair], pair_ids: Iterable[str], salt: str) -> list[Pair]:
     """Give `pair_ids` a new seed derived from (pair_id, salt): a retry with a new seed is
     still reproducible from the row, which records the seed used."""

@@ -115,3 +115,16 @@ def result_schema(metric_columns: Iterable[str], extra_columns: dict[str, pa.Dat
 def rows_to_table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
     columns = {field.name: [row.get(field.name) for row in rows] for field in schema}
     return pa.Table.from_pydict(columns, schema=schema)
+
+# One row per decision a reviewer made (`tryon review`), appended under reviews/. A decision is
+# about one exact image (`output_sha256`): a rerun that makes a new image is unreviewed again.
+REVIEW_FIELDS: list[pa.Field] = [
+    pa.field("pair_id", pa.string(), nullable=False),
+    pa.field("run_id", pa.string(), nullable=False),
+    pa.field("output_sha256", pa.string(), nullable=False),
+    pa.field("decision", pa.string(), nullable=False),  # approved | rejected
+    pa.field("reason", pa.string()),  # one of tryon.review.decisions.REJECT_REASONS when rejected
+    pa.field("note", pa.string()),
+    pa.field("reviewer", pa.string()),
+    pa.field("decided_at", pa.timestamp("us", tz="UTC"), nullable=False),
+]

@@ -1,4 +1,5 @@
-"""DuckDB views over a catalogue folder: `results`, `latest`, `runs`."""
+"""DuckDB views over a catalogue folder: `results`, `latest`, `runs`, and the reviewers'
+decisions `reviews`, `review_by_output`, `latest_review`."""
 
 from __future__ import annotations
 
@@ -49,9 +50,55 @@ def connect(root: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
             )
         else:
             connection.execute("CREATE VIEW runs AS SELECT NULL::VARCHAR AS run_id WHERE false")
+        define_review_views(connection, root)
         yield connection
     finally:
         connection.close()
+
+
+# A decision is about one exact image: the newest decision per (pair_id, output_sha256).
+REVIEW_BY_OUTPUT_SQL = """
+SELECT * EXCLUDE (_rank) FROM (
+    SELECT *, row_number() OVER (
+        PARTITION BY pair_id, output_sha256 ORDER BY decided_at DESC, decision ASC
+    ) AS _rank
+    FROM reviews
+) WHERE _rank = 1
+"""
+
+# The decision that holds for each pair's current image (its row in `latest`); a pair whose
+# newest run made a new image has none until someone looks at it again.
+LATEST_REVIEW_SQL = """
+SELECT r.pair_id, r.run_id, r.output_sha256, r.decision, r.reason, r.note, r.reviewer, r.decided_at
+FROM latest l JOIN review_by_output r ON r.pair_id = l.pair_id AND r.output_sha256 = l.output_sha256
+"""
+
+
+def define_review_views(connection: duckdb.DuckDBPyConnection, root: str | Path) -> None:
+    """(Re)define `reviews` (every decision, from reviews/*.parquet), `review_by_output` and
+    `latest_review`. Safe to call again after new decisions were written."""
+    from tryon.catalogue.schema import REVIEW_FIELDS
+
+    folder = Path(root).resolve() / "reviews"
+    if any(folder.glob("*.parquet")):
+        connection.execute(
+            "CREATE OR REPLACE VIEW reviews AS SELECT * FROM read_parquet("
+            f"{_quote(folder / '*.parquet')}, union_by_name=true)"
+        )
+    else:
+        columns = ", ".join(f"NULL::{_duckdb_type(field.type)} AS {field.name}" for field in REVIEW_FIELDS)
+        connection.execute(f"CREATE OR REPLACE VIEW reviews AS SELECT {columns} WHERE false")
+    connection.execute(f"CREATE OR REPLACE VIEW review_by_output AS {REVIEW_BY_OUTPUT_SQL}")
+    has_outputs = connection.execute(
+        "SELECT count(*) FROM (DESCRIBE latest) WHERE column_name = 'output_sha256'").fetchone()[0]
+    source = LATEST_REVIEW_SQL if has_outputs else "SELECT * FROM reviews WHERE false"  # no results yet
+    connection.execute(f"CREATE OR REPLACE VIEW latest_review AS {source}")
+
+
+def _duckdb_type(arrow_type) -> str:
+    import pyarrow as pa
+
+    return "TIMESTAMPTZ" if pa.types.is_timestamp(arrow_type) else "VARCHAR"
 
 
 def query(root: str | Path, sql: str):
