@@ -36,3 +36,22 @@ def test_catalogue_named_like_a_glob_reads_only_itself(tmp_path: Path, name: str
     assert catalogue.latest_rows(["pair_id"]) == [{"pair_id": "mine"}]
     assert failed_pair_ids(catalogue) == ["mine"]
     assert cat.query(catalogue.root, "SELECT count(*) AS n FROM results")["n"].tolist() == [1]
+
+
+@pytest.mark.slow  # one real run (~20 s on 2 loaded cores)
+def test_a_run_into_a_glob_named_catalogue_finishes_and_reads_only_itself(sample_dir: Path, tmp_path: Path):
+    import pandas as pd
+
+    from tryon.config import RunConfig
+    from tryon.local import run_local
+
+    manifest = sample_dir / "two.parquet"
+    pd.read_parquet(sample_dir / "manifest.parquet").head(2).to_parquet(manifest, index=False)
+    for sibling in ("out1a{x}", "out1ax"):  # what `out[1]*?{x}` matches as a pattern (braces literal or not)
+        _fill(tmp_path / sibling, "sibling")
+    catalogue = tmp_path / "out[1]*?{x}"
+    record = run_local(manifest, catalogue, RunConfig(engine="preview"))  # finish() queried a glob before
+    assert record["status"] == "finished" and record["pairs_succeeded"] == 2
+    assert sorted(cat.load(catalogue)["pair_id"]) == ["p001", "p002"]
+    again = run_local(manifest, catalogue, RunConfig(engine="preview"))
+    assert again["pairs_skipped"] == 2  # the planner read this catalogue's rows, not the sibling's
