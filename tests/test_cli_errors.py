@@ -163,3 +163,17 @@ def test_unreachable_prefect_api_url(sample_dir: Path, tmp_path: Path):
     result = tryon("run", sample_dir / "manifest.parquet", "--catalogue", tmp_path / "c",
                    env={"PREFECT_API_URL": url})
     assert_one_line_error(result, url, "PREFECT_API_URL")
+
+
+# -- permissions ------------------------------------------------------------------------------
+def test_manifest_that_cannot_be_read(tmp_path: Path):
+    manifest = _unreadable_file(tmp_path)
+    result = tryon("run", manifest, "--catalogue", tmp_path / "c")
+    assert_one_line_error(result, str(manifest))
+
+
+def test_report_that_cannot_be_written(tmp_path: Path):
+    catalogue = _catalogue_with_a_run(tmp_path / "c")
+    target = _unwritable_folder(tmp_path) / "report.html"
+    result = tryon("report", "--catalogue", catalogue.root, "--out", target)
+    assert_one_line_error(result, "cannot write the report", str(target))
