@@ -111,3 +111,23 @@ def test_a_run_over_a_catalogue_with_junk_finishes(sample_dir: Path, tmp_path: P
     assert record["status"] == "finished" and record["pairs_planned"] == 1  # the junk row did not count as done
     assert sorted(cat.load(catalogue.root)["pair_id"]) == ["good", "p001"]
     assert str(junk) in caplog.text
+
+
+@pytest.mark.parametrize("first_type, first_value, expected", [
+    (pa.int64(), 5, ["5", "S"]),  # read as text
+    (pa.list_(pa.string()), ["a", "b"], None),  # cannot be text: left out of the views
+])
+def test_a_carried_column_whose_type_changed_between_runs(tmp_path: Path, caplog, first_type, first_value, expected):
+    catalogue = Catalogue(tmp_path / "c").create()
+    for run_id, value, value_type in [("20260101T000000-aaaaaa", first_value, first_type),
+                                      ("20260102T000000-bbbbbb", "S", pa.string())]:
+        rows = [{"pair_id": run_id[-1], "status": "succeeded", "row_index": 0, "finished_at": utc_now(), "sku": value}]
+        catalogue.write_results(run_id, "shard-00000", rows, result_schema([], {"sku": value_type}))
+    with caplog.at_level(logging.WARNING):
+        frame = cat.query(catalogue.root, "SELECT * FROM results ORDER BY run_id")
+    assert frame["pair_id"].tolist() == ["a", "b"]
+    if expected is None:
+        assert "sku" not in frame.columns
+    else:
+        assert frame["sku"].tolist() == expected
+    assert "'sku' has different types" in caplog.text

@@ -48,14 +48,18 @@ def run_files(runs_dir: Path) -> list[tuple[Path, pa.Schema]]:
 
 def unified_schema(schemas: list[pa.Schema]) -> pa.Schema:
     """One schema over files written by different runs (union by name). A carried column whose
-    type changed between manifests is read as text, with a warning."""
+    type changed between manifests is read as text, or left out when one of its types cannot be
+    (lists, structs), with a warning."""
     try:
         return pa.unify_schemas(schemas, promote_options="permissive")
     except (pa.ArrowTypeError, pa.ArrowInvalid):
         pass
     types: dict[str, pa.DataType] = {}
+    left_out: set[str] = set()
     for schema in schemas:
         for field in schema:
+            if field.name in left_out:
+                continue
             if field.name not in types:
                 types[field.name] = field.type
                 continue
@@ -64,10 +68,23 @@ def unified_schema(schemas: list[pa.Schema]) -> pa.Schema:
                     [pa.schema([(field.name, types[field.name])]), pa.schema([field])], promote_options="permissive"
                 ).field(field.name).type
             except (pa.ArrowTypeError, pa.ArrowInvalid):
-                _warn_once(f"column {field.name!r} has different types in different runs "
-                           f"({types[field.name]} and {field.type}); it is read as text")
-                types[field.name] = pa.string()
+                seen = f"column {field.name!r} has different types in different runs ({types[field.name]} and {field.type})"
+                if _castable_to_text(types[field.name]) and _castable_to_text(field.type):
+                    _warn_once(f"{seen}; it is read as text")
+                    types[field.name] = pa.string()
+                else:
+                    _warn_once(f"{seen}; it is left out of the views (read the shard files to see it)")
+                    left_out.add(field.name)
+                    del types[field.name]
     return pa.schema(list(types.items()))
+
+
+def _castable_to_text(data_type: pa.DataType) -> bool:
+    try:
+        pa.array([], type=data_type).cast(pa.string())
+    except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError):
+        return False
+    return True
 
 
 def _is_visible_parquet(path: Path) -> bool:
