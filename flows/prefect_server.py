@@ -11,11 +11,14 @@ at exit.
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import types
 
 import flows  # noqa: F401 - Prefect defaults before any prefect import
 from tryon.errors import TryonError
+
+INTERRUPT_MESSAGE = "aborted by an interrupt signal"  # Prefect's message for a KeyboardInterrupt crash
 
 
 def uses_temporary_server() -> bool:
@@ -32,6 +35,14 @@ def prepare_prefect_api() -> None:
         start_shielded_server()
     else:
         check_api_reachable()
+    for name in ("prefect.flow_runs", "prefect.task_runs"):
+        logging.getLogger(name).addFilter(_drop_interrupt_reports)
+
+
+def _drop_interrupt_reports(record: logging.LogRecord) -> bool:
+    """After Ctrl-C, Prefect logs 'Crash detected! … interrupt signal' per task and flow; the
+    CLI's own line says it once. The flow run's Crashed state is still recorded in Prefect."""
+    return INTERRUPT_MESSAGE not in record.getMessage()
 
 
 def check_api_reachable(timeout_s: float = 10.0) -> None:
