@@ -17,6 +17,7 @@ SAMPLE_MANIFEST = REPO_ROOT / "data" / "sample" / "manifest.parquet"
 
 
 def _run(args: argparse.Namespace) -> int:
+    from tryon.catalogue.store import Catalogue
     from tryon.config import load_config
     from tryon.manifest import read_manifest
 
@@ -24,21 +25,39 @@ def _run(args: argparse.Namespace) -> int:
                          device=args.device, shard_size=args.shard_size, batch_size=args.batch_size,
                          executor=args.executor, workers=args.workers)
     read_manifest(args.manifest)  # manifest-level errors: one line here, before Prefect starts
+    _check_models_preset(config, given=args.models)
+    Catalogue(args.catalogue).check_writable()  # a file, no permission, or busy: one line, before Prefect
 
     from flows.catalogue_run import catalogue_run
+    from flows.prefect_server import prepare_prefect_api
+
+    prepare_prefect_api()  # Ctrl-C stops the run, not Prefect's temporary server; a dead API URL: one line
 
     record = catalogue_run(manifest=str(args.manifest), catalogue=str(args.catalogue), config=config,
                            show_progress=not args.quiet)
     return 0 if record["status"] == "finished" else 1
 
 
+def _check_models_preset(config, given: str | None) -> None:
+    """An unknown --models preset (or `models` in the config) is refused before any work."""
+    if given is None and config.engine != "sdxl":
+        return  # the preview engine uses no models
+    from tryon.models.lock import get_preset
+
+    get_preset(config.models)
+
+
 def _demo(args: argparse.Namespace) -> int:
     from flows.catalogue_run import catalogue_run
+    from flows.prefect_server import prepare_prefect_api
+    from tryon.catalogue.store import Catalogue
     from tryon.config import load_config
 
     config = load_config(None, engine="preview")
     print(f"tryon demo: {SAMPLE_MANIFEST.relative_to(REPO_ROOT)} with the preview engine (no downloads, CPU)",
           file=sys.stderr)
+    Catalogue(args.catalogue).check_writable()
+    prepare_prefect_api()
     catalogue_run(manifest=str(SAMPLE_MANIFEST), catalogue=str(args.catalogue), config=config)
     _maybe_report(args.catalogue)
     print(f"\nlook at the results:\n  tryon query --catalogue {args.catalogue} "
@@ -58,8 +77,15 @@ def _maybe_report(catalogue: Path) -> None:
 
 
 def _rerun_failed(args: argparse.Namespace) -> int:
+    from tryon.catalogue.store import Catalogue
+
+    if not Catalogue(args.catalogue).exists():
+        raise TryonError(f"{args.catalogue} is not a tryon catalogue (no runs/ folder); run `tryon run` first")
+    Catalogue(args.catalogue).check_writable()
+    from flows.prefect_server import prepare_prefect_api
     from flows.rerun_failed import rerun_failed
 
+    prepare_prefect_api()
     record = rerun_failed(catalogue=str(args.catalogue), run_id=args.run, include_review=args.include_review,
                           include_rejected=args.include_rejected, show_progress=not args.quiet)
     return 0 if record["status"] == "finished" else 1
@@ -71,7 +97,14 @@ def _serve(args: argparse.Namespace) -> int:
 
     config = load_config(args.config, engine=args.engine, models=args.models, data_root=args.data_root)
     read_manifest(args.manifest)
-    from flows.serve import serve
+    _check_models_preset(config, given=args.models)
+    if Path(args.catalogue).exists() and not Path(args.catalogue).is_dir():
+        raise TryonError(f"catalogue {args.catalogue} is a file, not a folder; pass a folder (it is created if missing)")
+    from flows.prefect_server import prepare_prefect_api
+    from flows.serve import serve, validate_schedule
+
+    validate_schedule(args.cron, args.timezone)
+    prepare_prefect_api()
 
     print(f"tryon serve: deployment catalogue-run/{args.name}, cron {args.cron!r} ({args.timezone}); "
           "Ctrl-C stops serving", file=sys.stderr)

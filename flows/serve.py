@@ -11,6 +11,20 @@ from pathlib import Path
 import flows  # noqa: F401
 from flows.catalogue_run import catalogue_run
 from tryon.config import RunConfig
+from tryon.errors import TryonError
+
+
+def validate_schedule(cron: str, timezone: str) -> None:
+    """Refuse a bad cron string or timezone in one line, with Prefect's own schedule rules."""
+    from pydantic import ValidationError
+    from prefect.client.schemas.schedules import CronSchedule
+
+    try:
+        CronSchedule(cron=cron, timezone=timezone)
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}" for item in error.errors())
+        raise TryonError(f"bad schedule (--cron {cron!r} --timezone {timezone!r}): {problems}; "
+                         'e.g. --cron "0 2 * * *" --timezone Europe/Paris') from None
 
 
 def deployment_parameters(manifest: Path, catalogue: Path, config: RunConfig) -> dict:

@@ -35,6 +35,13 @@ class ImageLimits(_Strict):
     )
     max_aspect_ratio: float = Field(4.0, gt=1.0, description="Longest side / shortest side.")
 
+    @model_validator(mode="after")
+    def _consistent(self) -> "ImageLimits":
+        if self.min_side > self.max_side:
+            raise ValueError(f"limits.min_side ({self.min_side}) is larger than limits.max_side ({self.max_side}); "
+                             "no image could pass")
+        return self
+
 
 class MaskingConfig(_Strict):
     """How the garment-agnostic inpainting mask is made."""
@@ -109,6 +116,12 @@ class MetricBounds(_Strict):
     min: float | None = None
     max: float | None = None
 
+    @model_validator(mode="after")
+    def _consistent(self) -> "MetricBounds":
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min:g}) is larger than max ({self.max:g}); no pair could pass")
+        return self
+
 
 DEFAULT_QUALITY_GATE: dict[str, MetricBounds] = {
     # Paste-back keeps unmasked pixels exact, so anything changed outside the mask is a bug
@@ -140,6 +153,17 @@ class RunConfig(_Strict):
         default_factory=lambda: dict(DEFAULT_QUALITY_GATE),
         description="metric -> {min, max}; a succeeded pair outside a bound gets needs_review = true",
     )
+
+    @model_validator(mode="after")
+    def _known_gate_metrics(self) -> "RunConfig":
+        # The metric columns the catalogue writes are the one list of what a gate can bound.
+        from tryon.metrics import METRIC_COLUMNS
+
+        unknown = sorted(set(self.quality_gate) - set(METRIC_COLUMNS))
+        if unknown:
+            raise ValueError(f"quality_gate: unknown metric(s) {', '.join(unknown)}; "
+                             f"known metrics: {', '.join(METRIC_COLUMNS)}")
+        return self
 
     def output_settings(self) -> dict:
         """The settings that change a pair's output (not sharding, batching, executor or paths)."""
@@ -180,5 +204,11 @@ def load_config(path: str | Path | None = None, **overrides) -> RunConfig:
             raise ConfigError(f"config file {path} does not exist") from None
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
+        except UnicodeDecodeError as error:
+            raise ConfigError(f"config file {path} is not UTF-8 text (byte {error.start}); save it as UTF-8 TOML") from None
+        except IsADirectoryError:
+            raise ConfigError(f"config file {path} is a folder; pass the path of a TOML file") from None
+        except OSError as error:
+            raise ConfigError(f"config file {path} cannot be read: {error.strerror or error}") from None
     data.update({key: value for key, value in overrides.items() if value is not None})
     return validate_config(data)

@@ -12,17 +12,19 @@ import io
 import json
 import os
 import socket
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import IO, Any, Iterator
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 from PIL import Image
 
-from tryon.atomic import atomic_path, atomic_write_bytes, remove_stale_temps
+from tryon.atomic import TEMP_PREFIX, TEMP_SUFFIX, atomic_path, atomic_write_bytes, remove_stale_temps
+from tryon.catalogue.files import result_files, run_files
 from tryon.catalogue.schema import RUN_FIELDS, rows_to_table
 from tryon.errors import TryonError
 from tryon.hashing import sha256_bytes
@@ -74,6 +76,24 @@ class Catalogue:
     def exists(self) -> bool:
         return self.runs_dir.is_dir()
 
+    def check_writable(self) -> None:
+        """Refuse, in one line, a catalogue this process cannot write to, or one another run holds.
+
+        Called before Prefect starts, so these errors are not buried under Prefect's own output.
+        """
+        if self.root.exists() and not self.root.is_dir():
+            raise TryonError(f"catalogue {self.root} is a file, not a folder; pass a folder (it is created if missing)")
+        try:
+            self.create()
+            with tempfile.NamedTemporaryFile(dir=self.root, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX):
+                pass
+        except OSError as error:
+            where = error.filename or self.root
+            raise TryonError(f"cannot write to catalogue {self.root} ({where}: {error.strerror or error}); "
+                             "check the folder's permissions or pass another --catalogue") from None
+        with self.exclusive_lock():
+            pass
+
     # -- concurrency ----------------------------------------------------------------------
     @contextlib.contextmanager
     def exclusive(self) -> Iterator[None]:
@@ -83,6 +103,23 @@ class Catalogue:
         run never leaves the catalogue locked.
         """
         self.create()
+        with self.exclusive_lock() as handle:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid={os.getpid()} host={socket.gethostname()} since={utc_now().isoformat()}\n")
+            handle.flush()
+            remove_stale_temps(self.root)
+            self._mark_interrupted_runs()
+            try:
+                yield
+            except KeyboardInterrupt:
+                # Ctrl-C: finished shards are already whole files; close our run record now.
+                self._mark_interrupted_runs()
+                raise
+
+    @contextlib.contextmanager
+    def exclusive_lock(self) -> Iterator[IO[str]]:
+        """The OS lock alone (the catalogue folder must exist); CatalogueBusyError when held."""
         handle = open(self.root / ".lock", "a+")
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -93,13 +130,7 @@ class Catalogue:
                 "(or use a different --catalogue) and try again"
             ) from None
         try:
-            handle.seek(0)
-            handle.truncate()
-            handle.write(f"pid={os.getpid()} host={socket.gethostname()} since={utc_now().isoformat()}\n")
-            handle.flush()
-            remove_stale_temps(self.root)
-            self._mark_interrupted_runs()
-            yield
+            yield handle
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
             handle.close()
@@ -148,7 +179,7 @@ class Catalogue:
         if not self.runs_dir.exists():
             return []
         records = []
-        for path in sorted(self.runs_dir.glob("run-*.parquet")):
+        for path, _ in run_files(self.runs_dir):  # unreadable or foreign files: skipped with a warning
             records.extend(pq.read_table(path).to_pylist())
         return records
 
@@ -166,7 +197,8 @@ class Catalogue:
         raise TryonError(f"run {run_id!r} is not in {self.root}; recent runs: {known}")
 
     def result_files(self) -> list[Path]:
-        return sorted(self.results_dir.glob("run_id=*/*.parquet")) if self.results_dir.exists() else []
+        """The shard files that are this catalogue's own (see `catalogue.files`)."""
+        return [path for path, _ in result_files(self.results_dir)]
 
     def completed_shards(self, run_id: str) -> set[str]:
         folder = self.results_dir / f"run_id={run_id}"

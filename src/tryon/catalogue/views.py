@@ -8,6 +8,11 @@ from pathlib import Path
 from typing import Iterator
 
 import duckdb
+import pyarrow as pa
+import pyarrow.dataset as ds
+from pyarrow import fs
+
+from tryon.catalogue.files import result_files, review_files, run_files, unified_schema
 
 # Newest row per pair: runs sort by id (a UTC timestamp); inside a run the first manifest
 # row wins, so a duplicate pair_id recorded as failed never hides the row it duplicates.
@@ -21,36 +26,52 @@ SELECT * EXCLUDE (_rank) FROM (
 """
 
 
-def _quote(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
+RESULTS_PARTITIONING = pa.schema([("run_id", pa.string())])  # results/run_id=<run>/…
 
 
 @contextlib.contextmanager
 def connect(root: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """An in-memory DuckDB connection with the catalogue's views defined."""
+    """An in-memory DuckDB connection with the catalogue's views defined, that can only read them.
+
+    The files are listed in Python (`catalogue.files`: literal paths, own files only) and given
+    to DuckDB as Arrow datasets, so DuckDB itself never opens a path: with external access off,
+    SQL cannot write files (COPY … TO, EXPORT), attach databases, read other files (read_text,
+    read_csv, glob) or install and load extensions (no network); the configuration is locked so
+    a query cannot turn this back on.
+    """
     root = Path(root).resolve()
-    connection = duckdb.connect(database=":memory:")
+    connection = duckdb.connect(database=":memory:", config={
+        "autoinstall_known_extensions": False, "autoload_known_extensions": False,
+    })
     try:
-        results = root / "results"
-        runs = root / "runs"
-        if any(results.glob("run_id=*/*.parquet")):
-            connection.execute(
-                "CREATE VIEW results AS SELECT * FROM read_parquet("
-                f"{_quote(results / '*' / '*.parquet')}, hive_partitioning=true, union_by_name=true)"
-            )
+        results = result_files(root / "results")
+        if results:
+            connection.register("_tryon_results", ds.dataset(
+                [str(path) for path, _ in results], schema=unified_schema([schema for _, schema in results]
+                                                                          + [RESULTS_PARTITIONING]),
+                format="parquet", filesystem=fs.LocalFileSystem(),
+                partitioning=ds.partitioning(RESULTS_PARTITIONING, flavor="hive"),
+                partition_base_dir=str(root / "results"),
+            ))
+            connection.execute("CREATE VIEW results AS SELECT * FROM _tryon_results")
         else:
             connection.execute(
                 "CREATE VIEW results AS SELECT NULL::VARCHAR AS pair_id, NULL::VARCHAR AS run_id, "
                 "NULL::VARCHAR AS status, NULL::BIGINT AS row_index, NULL::TIMESTAMPTZ AS finished_at WHERE false"
             )
         connection.execute(f"CREATE VIEW latest AS {LATEST_SQL}")
-        if any(runs.glob("run-*.parquet")):
-            connection.execute(
-                f"CREATE VIEW runs AS SELECT * FROM read_parquet({_quote(runs / 'run-*.parquet')}, union_by_name=true)"
-            )
+        runs = run_files(root / "runs")
+        if runs:
+            connection.register("_tryon_runs", ds.dataset(
+                [str(path) for path, _ in runs], schema=unified_schema([schema for _, schema in runs]),
+                format="parquet", filesystem=fs.LocalFileSystem(),
+            ))
+            connection.execute("CREATE VIEW runs AS SELECT * FROM _tryon_runs")
         else:
             connection.execute("CREATE VIEW runs AS SELECT NULL::VARCHAR AS run_id WHERE false")
         define_review_views(connection, root)
+        for setting in ("SET enable_external_access = false", "SET lock_configuration = true"):
+            connection.execute(setting)
         yield connection
     finally:
         connection.close()
@@ -79,12 +100,16 @@ def define_review_views(connection: duckdb.DuckDBPyConnection, root: str | Path)
     `latest_review`. Safe to call again after new decisions were written."""
     from tryon.catalogue.schema import REVIEW_FIELDS
 
-    folder = Path(root).resolve() / "reviews"
-    if any(folder.glob("*.parquet")):
-        connection.execute(
-            "CREATE OR REPLACE VIEW reviews AS SELECT * FROM read_parquet("
-            f"{_quote(folder / '*.parquet')}, union_by_name=true)"
-        )
+    decisions = review_files(Path(root).resolve() / "reviews")
+    if decisions:
+        # Registered as an Arrow dataset like results/ and runs/: literal paths, and it still
+        # works on a connection whose external access is already off (the review app re-defines
+        # these views after each decision).
+        connection.register("_tryon_reviews", ds.dataset(
+            [str(path) for path, _ in decisions], schema=unified_schema([schema for _, schema in decisions]),
+            format="parquet", filesystem=fs.LocalFileSystem(),
+        ))
+        connection.execute("CREATE OR REPLACE VIEW reviews AS SELECT * FROM _tryon_reviews")
     else:
         columns = ", ".join(f"NULL::{_duckdb_type(field.type)} AS {field.name}" for field in REVIEW_FIELDS)
         connection.execute(f"CREATE OR REPLACE VIEW reviews AS SELECT {columns} WHERE false")

@@ -12,6 +12,7 @@ import pandas as pd
 
 from tryon.atomic import atomic_write_text
 from tryon.catalogue.store import Catalogue
+from tryon.errors import TryonError
 from tryon.report.histogram import histogram_svg
 from tryon.report.thumbnails import thumbnail_uri
 
@@ -153,5 +154,20 @@ def _pair_card(row: dict[str, Any], metrics: list[str], base: Path) -> str:
 
 def write_report(root: str | Path, target: str | Path, run_id: str | None = None, max_pairs: int = 500) -> Path:
     target = Path(target)
-    atomic_write_text(target, build_report(root, run_id=run_id, max_pairs=max_pairs))
+    _check_report_request(target, max_pairs)
+    html_text = build_report(root, run_id=run_id, max_pairs=max_pairs)
+    try:
+        atomic_write_text(target, html_text)
+    except OSError as error:
+        raise TryonError(f"cannot write the report to {target}: {error.strerror or error}; pass another --out") from None
     return target
+
+
+def _check_report_request(target: Path, max_pairs: int) -> None:
+    """Refuse, before any work, a report that cannot be written or would show nothing."""
+    if isinstance(max_pairs, bool) or not isinstance(max_pairs, int) or max_pairs < 1:
+        raise TryonError(f"--max-pairs must be a whole number of at least 1 (got {max_pairs!r})")
+    if target.is_dir():
+        raise TryonError(f"report target {target} is a folder; pass a file name such as {target / 'report.html'}")
+    if target.parent.exists() and not target.parent.is_dir():
+        raise TryonError(f"report target {target}: {target.parent} is a file, not a folder")
