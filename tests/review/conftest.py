@@ -58,6 +58,9 @@ def synthetic_catalogue(root: Path, pairs: int, run_id: str = "20261101T000000-0
         "pair_id": [f"s{index:05d}" for index in range(pairs)],
         "row_index": np.arange(pairs),
         "status": np.where(failed, "failed", "succeeded"),
+        "error_type": [("stage_error" if fail else None) for fail in failed],
+        "input_hash": [f"{index:016x}" for index in range(pairs)],
+        "config_hash": "0" * 16,
         "category": rng.choice(["upper_body", "lower_body", "dresses"], pairs),
         "engine": rng.choice(["preview", "sdxl"], pairs),
         "needs_review": pd.array([None if fail else bool(flag) for fail, flag in zip(failed, flagged)], dtype="boolean"),
@@ -65,7 +68,7 @@ def synthetic_catalogue(root: Path, pairs: int, run_id: str = "20261101T000000-0
         "output_sha256": [None if fail else f"{index:064x}" for index, fail in enumerate(failed)],
         "preserve_ssim": np.where(failed, np.nan, ssim),
         "garment_texture_ssim": np.round(rng.uniform(0, 1, pairs), 4),
-        "finished_at": pd.Timestamp("2026-11-01", tz="UTC"),
+        "finished_at": pd.Series(pd.Timestamp("2026-11-01", tz="UTC"), index=range(pairs)).astype("datetime64[us, UTC]"),
     })
     folder = root / "results" / f"run_id={run_id}"
     folder.mkdir(parents=True, exist_ok=True)

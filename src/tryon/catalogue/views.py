@@ -115,7 +115,7 @@ def define_review_views(connection: duckdb.DuckDBPyConnection, root: str | Path)
         connection.execute(f"CREATE OR REPLACE VIEW reviews AS SELECT {columns} WHERE false")
     connection.execute(f"CREATE OR REPLACE VIEW review_by_output AS {REVIEW_BY_OUTPUT_SQL}")
     has_outputs = connection.execute(
-        "SELECT count(*) FROM (DESCRIBE latest) WHERE column_name = 'output_sha256'").fetchone()[0]
+        "SELECT count(*) FROM (DESCRIBE latest) WHERE column_name = 'output_sha256'").fetchall()[0][0]
     source = LATEST_REVIEW_SQL if has_outputs else "SELECT * FROM reviews WHERE false"  # no results yet
     connection.execute(f"CREATE OR REPLACE VIEW latest_review AS {source}")
 

@@ -173,7 +173,7 @@ class PairIndex:
             connection = self._ready()
             snapshot = self._snapshot(connection, filters.run)
             where, parameters = where_clause(filters, snapshot)
-            total = connection.execute(f"SELECT count(*) FROM {snapshot.table} p WHERE {where}", parameters).fetchone()[0]
+            total = connection.execute(f"SELECT count(*) FROM {snapshot.table} p WHERE {where}", parameters).fetchall()[0][0]
             cursor = connection.execute(page_sql(filters, snapshot, where), parameters)
             names = [description[0] for description in cursor.description]
             rows = [dict(zip(names, values)) for values in cursor.fetchall()]
@@ -188,7 +188,7 @@ class PairIndex:
                 return 0
             return connection.execute(
                 f"SELECT count(*) FROM {snapshot.table} p JOIN review_decided d ON d.pair_id = p.pair_id"
-                " AND d.output_sha256 = p.output_sha256 WHERE d.decision = 'rejected'").fetchone()[0]
+                " AND d.output_sha256 = p.output_sha256 WHERE d.decision = 'rejected'").fetchall()[0][0]
 
 
 def _listing(folder: Path, nested: bool) -> tuple:

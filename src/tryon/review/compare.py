@@ -85,7 +85,7 @@ def compare(root: Path, a: Side | None, b: Side | None, sort: str = "", page: in
             f"median(b.{ident(m)} - a.{ident(m)}), avg(b.{ident(m)} - a.{ident(m)})" for m in metrics)
         totals = connection.execute(
             f"{base} SELECT count(*){', ' + summary_parts if metrics else ''} FROM a JOIN b USING (pair_id)",
-            parameters).fetchone()
+            parameters).fetchall()[0]
         total = int(totals[0])
         summary = []
         for index, metric in enumerate(metrics):

@@ -49,7 +49,7 @@ def gate_vs_people(root: Path) -> dict[str, list[dict[str, Any]]]:
     with connect(root) as connection:
         has_gate = connection.execute(
             "SELECT count(*) FROM (DESCRIBE results) WHERE column_name IN ('needs_review', 'review_reasons')"
-        ).fetchone()[0] == 2
+        ).fetchall()[0][0] == 2
         for name, sql in (("agreement", AGREEMENT_SQL), ("gate_rules", GATE_RULES_SQL),
                           ("reject_reasons", REJECT_REASONS_SQL)):
             if not has_gate:
