@@ -23,11 +23,21 @@ from tryon.catalogue.store import Catalogue, new_run_id, utc_now
 from tryon.config import RunConfig
 from tryon.manifest import ValidatedManifest
 from tryon.pairs import Pair
-from tryon.rows import invalid_manifest_row, to_json
+from tryon.paths import confined_file
+from tryon.refresh import refreshed_row
+from tryon.rows import WRITE_FAILED, follower_row, invalid_manifest_row, storable_row, to_json
 
 log = logging.getLogger(__name__)
 
 INVALID_SHARD = "invalid-rows"
+REFRESHED_SHARD = "refreshed-rows"
+# A rejected manifest row is recorded again only when one of these changed.
+INVALID_ROW_IDENTITY = ("row_index", "status", "error_type", "error_message", "category", "person_image",
+                        "garment_image", "extras_hash")
+PLAN_COLUMNS = ["pair_id", "input_hash", "config_hash", "status", "error_type", "output_image",
+                "ground_truth_sha256", "extras_hash", "gate_hash"]
+# Plan reasons that run the stages; the others re-write or re-score the stored row.
+REDO_REASONS = {"new", "inputs_changed", "config_changed", "retry_failed", "output_missing", "forced"}
 
 
 def library_versions() -> dict[str, str]:
@@ -63,6 +73,11 @@ class RunSession:
     pairs_planned: int = 0
     planned_by_reason: Counter = field(default_factory=Counter)
     skipped_by_reason: Counter = field(default_factory=Counter)
+    force: bool = False  # redo every pair this run takes, whatever the catalogue holds
+    # Filled by plan(): pairs whose work another pair of this run does (leader id -> leader,
+    # followers), and pairs whose row is re-written or re-scored without new images.
+    followers: dict[str, tuple[Pair, list[Pair]]] = field(default_factory=dict)
+    refresh: list[tuple[Pair, str]] = field(default_factory=list)
 
     @property
     def schema(self) -> pa.Schema:
@@ -89,37 +104,102 @@ class RunSession:
         log.info("run %s started: %s -> %s", self.run_id, self.manifest.path, self.catalogue.root)
 
     def write_invalid_rows(self) -> int:
+        """Record the rows that failed validation, except those recorded already with the same
+        error, message and values: a bad manifest run every night adds nothing after the first."""
         if not self.manifest.failures:
             return 0
-        rows = [invalid_manifest_row(failure, config_hash=self.config.config_hash(), engine_name=self.config.engine)
-                for failure in self.manifest.failures]
-        self.catalogue.write_results(self.run_id, INVALID_SHARD, rows, self.schema)
+        latest, duplicates = self._previous_invalid_rows()
+        rows = []
+        for failure in self.manifest.failures:
+            row = invalid_manifest_row(failure, config_hash=self.config.config_hash(), engine_name=self.config.engine)
+            before = (duplicates.get((failure.pair_id, failure.row_index)) if failure.error_type == "duplicate_pair_id"
+                      else latest.get(failure.pair_id))
+            if before is not None and all(before.get(key) == row.get(key) for key in INVALID_ROW_IDENTITY):
+                self.skipped_by_reason["unchanged_invalid"] += 1
+                continue
+            rows.append(row)
+        self.pairs_skipped = sum(self.skipped_by_reason.values())
+        if rows:
+            self._write_rows(INVALID_SHARD, rows)
         return len(rows)
+
+    def _previous_invalid_rows(self) -> tuple[dict[str, dict], dict[tuple[str, int], dict]]:
+        """The newest row per pair, and the newest duplicate_pair_id row per (pair, manifest row)."""
+        columns = ["pair_id", *INVALID_ROW_IDENTITY]
+        latest = {row["pair_id"]: row for row in self._select(columns, "latest")}
+        newest_duplicates = (
+            "(SELECT * FROM results WHERE error_type = 'duplicate_pair_id' QUALIFY row_number() OVER "
+            "(PARTITION BY pair_id, row_index ORDER BY run_id DESC, finished_at DESC) = 1)"
+        )
+        duplicates = {(row["pair_id"], row["row_index"]): row for row in self._select(columns, newest_duplicates)}
+        return latest, duplicates
+
+    def _select(self, columns: list[str], relation: str, pair_ids: list[str] | None = None) -> list[dict[str, Any]]:
+        """`columns` of a view over the results as plain Python rows; a column that no file has
+        yet (a catalogue written by an older version) reads as None."""
+        from tryon.catalogue.views import connect
+
+        if not self.catalogue.result_files():
+            return []
+        with connect(self.catalogue.root) as connection:
+            present = {row[0] for row in connection.execute("DESCRIBE results").fetchall()}
+            selected = ", ".join(f'"{name}"' if name in present else f'NULL AS "{name}"' for name in columns)
+            sql = f"SELECT {selected} FROM {relation}"
+            if pair_ids is not None:
+                connection.register("wanted_pairs", pa.table({"pair_id": pa.array(pair_ids, pa.string())}))
+                sql += " WHERE pair_id IN (SELECT pair_id FROM wanted_pairs)"
+            return connection.execute(sql).to_arrow_table().to_pylist()
 
     def plan(self) -> list[Pair]:
         """Pairs still to do. A pair whose newest row came from identical inputs and identical
         output-affecting config is skipped, so a repeated, scheduled or resumed run does no model
         work. Failed pairs are skipped too (the same inputs fail the same way), except in a
         rerun-failed run, which exists to retry them. Why each pair is done or skipped is counted
-        for the run record."""
+        for the run record.
+
+        What makes a row stale, by kind: new inputs or config, a deleted output image, or
+        `force` redo the work; a new ground truth re-scores the stored output; changed carried
+        columns or quality gate re-write the row (`self.refresh`, see write_refreshed_rows).
+        Pairs of this run with identical work are done once (`self.followers`)."""
         retry_failed = self.kind == "rerun-failed"
         config_hash = self.config.config_hash()
-        latest = {row["pair_id"]: row for row in
-                  self.catalogue.latest_rows(["pair_id", "input_hash", "config_hash", "status"])}
+        latest = {row["pair_id"]: row for row in self._select(PLAN_COLUMNS, "latest")}
         todo: list[Pair] = []
         for pair in self.manifest.pairs:
             previous = latest.get(pair.pair_id)
             reason = _plan_reason(previous, pair.input_hash, config_hash, retry_failed)
+            if reason.startswith("skip_") and self.force:
+                reason = "forced"
+            if reason == "skip_unchanged_succeeded" and self._output_missing(previous):
+                reason = "output_missing"
+            if reason.startswith("skip_"):
+                reason = _refresh_reason(previous, pair, self.config.gate_hash()) or reason
             if reason.startswith("skip_"):
                 self.skipped_by_reason[reason.removeprefix("skip_")] += 1
-            else:
-                self.planned_by_reason[reason] += 1
+                continue
+            self.planned_by_reason[reason] += 1
+            if reason in REDO_REASONS:
                 todo.append(pair)
+            else:
+                self.refresh.append((pair, reason))
         self.pairs_skipped = sum(self.skipped_by_reason.values())
-        self.pairs_planned = len(todo)
-        log.info("plan: %d to do %s, %d skipped %s", len(todo), dict(self.planned_by_reason),
-                 self.pairs_skipped, dict(self.skipped_by_reason))
+        self.pairs_planned = len(todo) + len(self.refresh)
+        todo = self._leaders(todo)
+        log.info("plan: %d to do %s (%d computed once for identical pairs), %d skipped %s", self.pairs_planned,
+                 dict(self.planned_by_reason), len(todo), self.pairs_skipped, dict(self.skipped_by_reason))
         return todo
+
+    def _output_missing(self, previous: dict[str, Any]) -> bool:
+        return confined_file(previous.get("output_image"), self.catalogue.images_dir, base=self.catalogue.root) is None
+
+    def _leaders(self, todo: list[Pair]) -> list[Pair]:
+        """One pair per distinct piece of work; the others get copies of its row (write_shard)."""
+        leaders: dict[str, Pair] = {}
+        for pair in todo:
+            leader = leaders.setdefault(pair.work_key, pair)
+            if leader is not pair:
+                self.followers.setdefault(leader.pair_id, (leader, []))[1].append(pair)
+        return list(leaders.values())
 
     def shards(self, pairs: list[Pair]) -> list[tuple[str, list[Pair]]]:
         size = self.config.shard_size
@@ -127,7 +207,45 @@ class RunSession:
                 for index, start in enumerate(range(0, len(pairs), size))]
 
     def write_shard(self, shard_name: str, rows: list[dict[str, Any]]) -> None:
-        self.catalogue.write_results(self.run_id, shard_name, rows, self.schema)
+        self._write_rows(shard_name, [copy for row in rows for copy in self._with_followers(row)])
+
+    def _with_followers(self, row: dict[str, Any]) -> list[dict[str, Any]]:
+        if row["pair_id"] not in self.followers:
+            return [row]
+        leader, followers = self.followers[row["pair_id"]]
+        return [row] + [follower_row(row, leader, follower) for follower in followers]
+
+    def write_refreshed_rows(self) -> int:
+        """Re-write (carried columns, gate) or re-score (ground truth) the rows plan() found
+        stale without new images: no stage runs, the stored output is reused."""
+        if not self.refresh:
+            return 0
+        previous = {row["pair_id"]: row for row in
+                    self._select(self._result_columns(), "latest", [pair.pair_id for pair, _ in self.refresh])}
+        rows = [refreshed_row(previous[pair.pair_id], pair, reason, config=self.config, catalogue=self.catalogue)
+                for pair, reason in self.refresh]
+        self._write_rows(REFRESHED_SHARD, rows)
+        return len(rows)
+
+    def _result_columns(self) -> list[str]:
+        from tryon.catalogue.views import connect
+
+        with connect(self.catalogue.root) as connection:
+            return [row[0] for row in connection.execute("DESCRIBE results").fetchall()]
+
+    def _write_rows(self, shard_name: str, rows: list[dict[str, Any]]) -> None:
+        """Write a shard; a row Arrow cannot store becomes a `write_failed` row naming the
+        column, so one bad value never loses the shard's other rows or stalls the run."""
+        gate_hash = self.config.gate_hash()
+        for row in rows:
+            row["gate_hash"] = gate_hash
+        schema = self.schema
+        try:
+            self.catalogue.write_results(self.run_id, shard_name, rows, schema)
+        except (pa.ArrowException, TypeError, ValueError, OverflowError) as error:
+            log.error("shard %s of run %s: rows Arrow cannot store (%s); recording them as write_failed",
+                      shard_name, self.run_id, error)
+            self.catalogue.write_results(self.run_id, shard_name, [storable_row(row, schema) for row in rows], schema)
 
     def finish(self, seconds_by_stage: dict[str, float], cache_stats: dict[str, Any],
                stage_calls: dict[str, int] | None = None) -> dict[str, Any]:
@@ -180,6 +298,19 @@ class RunSession:
             if value is not None and value == value:  # NaN when a metric was never computed
                 summary.setdefault(name, {})[statistic] = round(float(value), 6)
         return summary
+
+
+def _refresh_reason(previous: dict[str, Any], pair: Pair, gate_hash: str) -> str | None:
+    """Why an unchanged pair's row is re-written anyway, or None: it is current."""
+    if previous.get("error_type") == WRITE_FAILED:
+        return None  # nothing stored to re-write: rerun-failed redoes it
+    if previous.get("ground_truth_sha256") != pair.ground_truth_sha256:
+        return "ground_truth_changed"
+    if previous.get("extras_hash") != pair.extras_hash:
+        return "extras_changed"
+    if previous["status"] == STATUS_SUCCEEDED and previous.get("gate_hash") != gate_hash:
+        return "gate_changed"
+    return None
 
 
 def _plan_reason(previous: dict[str, Any] | None, input_hash: str, config_hash: str, retry_failed: bool) -> str:

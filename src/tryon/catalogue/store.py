@@ -99,7 +99,11 @@ class Catalogue:
             handle.flush()
             remove_stale_temps(self.root)
             self._mark_interrupted_runs()
-            yield
+            try:
+                yield
+            except Exception as error:
+                self._close_open_runs(error)
+                raise
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
             handle.close()
@@ -109,6 +113,15 @@ class Catalogue:
         for record in self.read_runs():
             if record.get("status") == "running":
                 record["status"] = "interrupted"
+                self.write_run(record)
+
+    def _close_open_runs(self, error: Exception) -> None:
+        """A run that stops on an error is closed as `failed` with the reason, never left
+        `running` (while we hold the lock, a running run is this process's own)."""
+        for record in self.read_runs():
+            if record.get("status") == "running":
+                record.update(status="failed", finished_at=utc_now(),
+                              error_message=f"{type(error).__name__}: {error}"[:2000])
                 self.write_run(record)
 
     # -- writes ---------------------------------------------------------------------------
