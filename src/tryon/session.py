@@ -148,7 +148,7 @@ class RunSession:
             if pair_ids is not None:
                 connection.register("wanted_pairs", pa.table({"pair_id": pa.array(pair_ids, pa.string())}))
                 sql += " WHERE pair_id IN (SELECT pair_id FROM wanted_pairs)"
-            return connection.execute(sql).to_arrow_table().to_pylist()
+            return connection.sql(sql).to_arrow_table().to_pylist()
 
     def plan(self) -> list[Pair]:
         """Pairs still to do. A pair whose newest row came from identical inputs and identical
