@@ -7,7 +7,7 @@ import pytest
 from tryon.errors import ManifestError
 from tryon.manifest import validate_manifest
 
-from tests.conftest import make_image, write_manifest
+from tests.conftest import TYPED_EXTRAS_WHEN, make_image, typed_extras, write_manifest
 
 
 def _good(root: Path, pair_id: str, **overrides) -> dict:
@@ -169,22 +169,13 @@ def test_ordinary_extras_and_a_saved_pandas_index_are_carried(tmp_path: Path):
 # -- typed extras and seed range (item 3) -----------------------------------------------------
 
 def test_extras_keep_their_arrow_types_and_values(tmp_path: Path):
-    import datetime as dt
-
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     data = tmp_path / "data"
     rows = [_good(data, "a"), _good(data, "b"), _good(data, "c")]
     base = pa.Table.from_pylist(rows)
-    when = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
-    extras = {
-        "colours": pa.array([["red"], ["red", "blue", "green"], []], pa.list_(pa.string())),
-        "sizes": pa.array([[1, 2], None, [3]], pa.list_(pa.int32())),
-        "dims": pa.array([{"w": 1.5, "unit": "cm"}, None, {"w": 2.0, "unit": "in"}]),
-        "season": pa.array(["ss26", "aw26", "ss26"]).dictionary_encode(),
-        "listed_at": pa.array([when, None, when], pa.timestamp("us", tz="UTC")),
-    }
+    extras = typed_extras()
     table = base
     for name, values in extras.items():
         table = table.append_column(name, values)
@@ -194,7 +185,8 @@ def test_extras_keep_their_arrow_types_and_values(tmp_path: Path):
     by_id = {pair.pair_id: pair.extras for pair in validated.pairs}
     assert by_id["a"]["colours"] == ["red"] and by_id["b"]["colours"] == ["red", "blue", "green"]
     assert by_id["c"]["dims"] == {"w": 2.0, "unit": "in"} and by_id["b"]["season"] == "aw26"
-    assert by_id["a"]["listed_at"] == when and by_id["b"]["listed_at"] is None
+    assert by_id["a"]["listed_at"] == TYPED_EXTRAS_WHEN and by_id["b"]["listed_at"] is None
+    assert by_id["a"]["attributes"] == [("fit", "slim")] and by_id["b"]["stock"] == 2**40
 
 
 @pytest.mark.parametrize("seed, ok", [(0, True), (2**63 - 1, True), (2**63, False), (2**64 - 1, False), (-1, False)])

@@ -3,7 +3,6 @@ fails its rows clearly and never leaves the run `running` (issue 14, item 3)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -18,19 +17,10 @@ from tryon.catalogue.store import Catalogue
 from tryon.config import RunConfig
 from tryon.local import run_local
 
-from tests.conftest import SAMPLE_DIR
+from tests.conftest import SAMPLE_DIR, typed_extras
 
 PREVIEW = RunConfig(engine="preview")
-WHEN = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
-EXTRAS = {
-    "colours": pa.array([["red"], ["red", "blue", "green"], []], pa.list_(pa.string())),
-    "sizes": pa.array([[1, 2], None, [3]], pa.list_(pa.int32())),
-    "dims": pa.array([{"w": 1.5, "unit": "cm"}, None, {"w": 2.0, "unit": "in"}]),
-    "season": pa.array(["ss26", "aw26", "ss26"]).dictionary_encode(),
-    "listed_at": pa.array([WHEN, None, WHEN], pa.timestamp("ms", tz="UTC")),
-    "attributes": pa.array([[("fit", "slim")], [], None], pa.map_(pa.string(), pa.string())),
-    "stock": pa.array([1, 2**40, None], pa.uint64()),
-}
+EXTRAS = typed_extras()
 
 
 @pytest.fixture
