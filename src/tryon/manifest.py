@@ -77,7 +77,12 @@ def _read_checked(path: Path) -> tuple[pa.Table, pd.DataFrame]:
         raise ManifestError(
             f"manifest {path} is not a readable Parquet file ({error}); write it with pandas.DataFrame.to_parquet"
         ) from None
-    frame = table.to_pandas()
+    saved_index = {name for name in (table.schema.pandas_metadata or {}).get("index_columns", [])
+                   if isinstance(name, str)}  # pandas' index, saved as a column: not a manifest column
+    columns = [name for name in table.column_names if name not in saved_index]
+    # Only the known columns go to pandas (for the checks); carried ones stay Arrow (typed, compact).
+    frame = table.select([name for name in columns if name in KNOWN_COLUMNS]).to_pandas()
+    table = table.select(columns)
     if frame.empty:
         raise ManifestError(f"manifest {path} has no rows; add at least one person/garment pair")
     missing = [column for column in REQUIRED_COLUMNS if column not in frame.columns]
@@ -85,7 +90,7 @@ def _read_checked(path: Path) -> tuple[pa.Table, pd.DataFrame]:
         raise ManifestError(
             f"manifest {path} lacks required column(s) {', '.join(missing)}; required: {', '.join(REQUIRED_COLUMNS)}"
         )
-    conflicts = reserved_name_conflicts(_extra_columns(frame))
+    conflicts = reserved_name_conflicts(_extra_columns(table))
     if conflicts:
         raise ManifestError(
             f"manifest {path}: column name(s) reserved by the catalogue: {'; '.join(conflicts)}. "
@@ -99,9 +104,9 @@ def _read_checked(path: Path) -> tuple[pa.Table, pd.DataFrame]:
     return table, frame
 
 
-def _extra_columns(frame: pd.DataFrame) -> list[str]:
-    """Manifest columns carried into the catalogue as they are (pandas' saved index is not one)."""
-    return [column for column in frame.columns if column not in KNOWN_COLUMNS]
+def _extra_columns(table: pa.Table) -> list[str]:
+    """Manifest columns carried into the catalogue as they are."""
+    return [column for column in table.column_names if column not in KNOWN_COLUMNS]
 
 
 def _require_strings(frame: pd.DataFrame, column: str, path: Path, *, allow_null: bool) -> None:
@@ -131,11 +136,12 @@ def validate_manifest(
     path = Path(path).resolve()
     table, frame = _read_checked(path)
     root = Path(data_root).resolve() if data_root else path.parent
-    extra_columns = _extra_columns(frame)
+    extra_columns = _extra_columns(table)
     # Carried columns go through Arrow, not pandas: lists, structs, dictionaries and timestamps
     # keep their type and values exactly (pandas turns a list cell into a numpy array).
     extra_types = {column: table.schema.field(column).type for column in extra_columns}
     extra_values = {column: table.column(column).to_pylist() for column in extra_columns}
+    del table
     wanted = set(only_pair_ids) if only_pair_ids is not None else None
     records = frame.to_dict("records")
     inspector = _FileInspector(limits)

@@ -46,13 +46,11 @@ class Pair:
             self.seed, self.prompt, self.garment_description, length=16,
         )
 
-    @cached_property
-    def work_key(self) -> str:
+    @property
+    def work_key(self) -> tuple[str, str | None]:
         """Pairs with equal keys (and one run's config) make the same images and scores: a run
         computes them once. The ground truth is in it because it changes the gt_* metrics."""
-        from tryon.hashing import stable_hash
-
-        return stable_hash(self.input_hash, self.ground_truth_sha256, length=16)
+        return self.input_hash, self.ground_truth_sha256
 
     @cached_property
     def extras_hash(self) -> str:
