@@ -23,21 +23,15 @@ from tryon.catalogue.store import Catalogue, new_run_id, utc_now
 from tryon.config import RunConfig
 from tryon.manifest import ValidatedManifest
 from tryon.pairs import Pair
-from tryon.paths import confined_file
+from tryon.planning import (PLAN_COLUMNS, REDO_REASONS, RecordedInvalidRows, StoredOutputs, group_identical_work,
+                            refresh_reason, select_rows)
 from tryon.refresh import refreshed_row
-from tryon.rows import WRITE_FAILED, follower_row, invalid_manifest_row, storable_row, to_json
+from tryon.rows import follower_row, invalid_manifest_row, storable_row, to_json
 
 log = logging.getLogger(__name__)
 
 INVALID_SHARD = "invalid-rows"
 REFRESHED_SHARD = "refreshed-rows"
-# A rejected manifest row is recorded again only when one of these changed.
-INVALID_ROW_IDENTITY = ("row_index", "status", "error_type", "error_message", "category", "person_image",
-                        "garment_image", "extras_hash")
-PLAN_COLUMNS = ["pair_id", "input_hash", "config_hash", "status", "error_type", "output_image",
-                "ground_truth_sha256", "extras_hash", "gate_hash"]
-# Plan reasons that run the stages; the others re-write or re-score the stored row.
-REDO_REASONS = {"new", "inputs_changed", "config_changed", "retry_failed", "output_missing", "forced"}
 
 
 def library_versions() -> dict[str, str]:
@@ -108,13 +102,11 @@ class RunSession:
         error, message and values: a bad manifest run every night adds nothing after the first."""
         if not self.manifest.failures:
             return 0
-        latest, duplicates = self._previous_invalid_rows()
+        recorded = RecordedInvalidRows(self.catalogue)
         rows = []
         for failure in self.manifest.failures:
             row = invalid_manifest_row(failure, config_hash=self.config.config_hash(), engine_name=self.config.engine)
-            before = (duplicates.get((failure.pair_id, failure.row_index)) if failure.error_type == "duplicate_pair_id"
-                      else latest.get(failure.pair_id))
-            if before is not None and all(before.get(key) == row.get(key) for key in INVALID_ROW_IDENTITY):
+            if recorded.unchanged(failure, row):
                 self.skipped_by_reason["unchanged_invalid"] += 1
                 continue
             rows.append(row)
@@ -122,33 +114,6 @@ class RunSession:
         if rows:
             self._write_rows(INVALID_SHARD, rows)
         return len(rows)
-
-    def _previous_invalid_rows(self) -> tuple[dict[str, dict], dict[tuple[str, int], dict]]:
-        """The newest row per pair, and the newest duplicate_pair_id row per (pair, manifest row)."""
-        columns = ["pair_id", *INVALID_ROW_IDENTITY]
-        latest = {row["pair_id"]: row for row in self._select(columns, "latest")}
-        newest_duplicates = (
-            "(SELECT * FROM results WHERE error_type = 'duplicate_pair_id' QUALIFY row_number() OVER "
-            "(PARTITION BY pair_id, row_index ORDER BY run_id DESC, finished_at DESC) = 1)"
-        )
-        duplicates = {(row["pair_id"], row["row_index"]): row for row in self._select(columns, newest_duplicates)}
-        return latest, duplicates
-
-    def _select(self, columns: list[str], relation: str, pair_ids: list[str] | None = None) -> list[dict[str, Any]]:
-        """`columns` of a view over the results as plain Python rows; a column that no file has
-        yet (a catalogue written by an older version) reads as None."""
-        from tryon.catalogue.views import connect
-
-        if not self.catalogue.result_files():
-            return []
-        with connect(self.catalogue.root) as connection:
-            present = {row[0] for row in connection.execute("DESCRIBE results").fetchall()}
-            selected = ", ".join(f'"{name}"' if name in present else f'NULL AS "{name}"' for name in columns)
-            sql = f"SELECT {selected} FROM {relation}"
-            if pair_ids is not None:
-                connection.register("wanted_pairs", pa.table({"pair_id": pa.array(pair_ids, pa.string())}))
-                sql += " WHERE pair_id IN (SELECT pair_id FROM wanted_pairs)"
-            return connection.sql(sql).to_arrow_table().to_pylist()
 
     def plan(self) -> list[Pair]:
         """Pairs still to do. A pair whose newest row came from identical inputs and identical
@@ -163,17 +128,19 @@ class RunSession:
         Pairs of this run with identical work are done once (`self.followers`)."""
         retry_failed = self.kind == "rerun-failed"
         config_hash = self.config.config_hash()
-        latest = {row["pair_id"]: row for row in self._select(PLAN_COLUMNS, "latest")}
+        gate_hash = self.config.gate_hash()
+        latest = {row["pair_id"]: row for row in select_rows(self.catalogue, PLAN_COLUMNS, "latest")}
+        outputs = StoredOutputs(self.catalogue)
         todo: list[Pair] = []
         for pair in self.manifest.pairs:
             previous = latest.get(pair.pair_id)
             reason = _plan_reason(previous, pair.input_hash, config_hash, retry_failed)
             if reason.startswith("skip_") and self.force:
                 reason = "forced"
-            if reason == "skip_unchanged_succeeded" and self._output_missing(previous):
+            if reason == "skip_unchanged_succeeded" and not outputs.exists(previous.get("output_image")):
                 reason = "output_missing"
             if reason.startswith("skip_"):
-                reason = _refresh_reason(previous, pair, self.config.gate_hash()) or reason
+                reason = refresh_reason(previous, pair, gate_hash) or reason
             if reason.startswith("skip_"):
                 self.skipped_by_reason[reason.removeprefix("skip_")] += 1
                 continue
@@ -184,22 +151,10 @@ class RunSession:
                 self.refresh.append((pair, reason))
         self.pairs_skipped = sum(self.skipped_by_reason.values())
         self.pairs_planned = len(todo) + len(self.refresh)
-        todo = self._leaders(todo)
+        todo, self.followers = group_identical_work(todo)
         log.info("plan: %d to do %s (%d computed once for identical pairs), %d skipped %s", self.pairs_planned,
                  dict(self.planned_by_reason), len(todo), self.pairs_skipped, dict(self.skipped_by_reason))
         return todo
-
-    def _output_missing(self, previous: dict[str, Any]) -> bool:
-        return confined_file(previous.get("output_image"), self.catalogue.images_dir, base=self.catalogue.root) is None
-
-    def _leaders(self, todo: list[Pair]) -> list[Pair]:
-        """One pair per distinct piece of work; the others get copies of its row (write_shard)."""
-        leaders: dict[str, Pair] = {}
-        for pair in todo:
-            leader = leaders.setdefault(pair.work_key, pair)
-            if leader is not pair:
-                self.followers.setdefault(leader.pair_id, (leader, []))[1].append(pair)
-        return list(leaders.values())
 
     def shards(self, pairs: list[Pair]) -> list[tuple[str, list[Pair]]]:
         size = self.config.shard_size
@@ -220,18 +175,12 @@ class RunSession:
         stale without new images: no stage runs, the stored output is reused."""
         if not self.refresh:
             return 0
-        previous = {row["pair_id"]: row for row in
-                    self._select(self._result_columns(), "latest", [pair.pair_id for pair, _ in self.refresh])}
+        wanted = [pair.pair_id for pair, _ in self.refresh]
+        previous = {row["pair_id"]: row for row in select_rows(self.catalogue, None, "latest", wanted)}
         rows = [refreshed_row(previous[pair.pair_id], pair, reason, config=self.config, catalogue=self.catalogue)
                 for pair, reason in self.refresh]
         self._write_rows(REFRESHED_SHARD, rows)
         return len(rows)
-
-    def _result_columns(self) -> list[str]:
-        from tryon.catalogue.views import connect
-
-        with connect(self.catalogue.root) as connection:
-            return [row[0] for row in connection.execute("DESCRIBE results").fetchall()]
 
     def _write_rows(self, shard_name: str, rows: list[dict[str, Any]]) -> None:
         """Write a shard; a row Arrow cannot store becomes a `write_failed` row naming the
@@ -298,19 +247,6 @@ class RunSession:
             if value is not None and value == value:  # NaN when a metric was never computed
                 summary.setdefault(name, {})[statistic] = round(float(value), 6)
         return summary
-
-
-def _refresh_reason(previous: dict[str, Any], pair: Pair, gate_hash: str) -> str | None:
-    """Why an unchanged pair's row is re-written anyway, or None: it is current."""
-    if previous.get("error_type") == WRITE_FAILED:
-        return None  # nothing stored to re-write: rerun-failed redoes it
-    if previous.get("ground_truth_sha256") != pair.ground_truth_sha256:
-        return "ground_truth_changed"
-    if previous.get("extras_hash") != pair.extras_hash:
-        return "extras_changed"
-    if previous["status"] == STATUS_SUCCEEDED and previous.get("gate_hash") != gate_hash:
-        return "gate_changed"
-    return None
 
 
 def _plan_reason(previous: dict[str, Any] | None, input_hash: str, config_hash: str, retry_failed: bool) -> str:
