@@ -1,8 +1,9 @@
 """Read and validate a Parquet manifest, once, up front.
 
-Manifest-level problems (not Parquet, missing columns, wrong types, nulls) stop the run
-with one message before any work. Row-level problems become failed catalogue rows that
-name the row, the file and what to do; good rows go on.
+Manifest-level problems (not Parquet, missing columns, wrong types, nulls, a column name the
+catalogue reserves) stop the run with one message before any work. Row-level problems become
+failed catalogue rows that name the row, the file and what to do; good rows go on. Other
+columns are carried into the catalogue with their Arrow types.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def _read_checked(path: Path) -> tuple[pa.Table, pd.DataFrame]:
     # Only the known columns go to pandas (for the checks); carried ones stay Arrow (typed, compact).
     frame = table.select([name for name in columns if name in KNOWN_COLUMNS]).to_pandas()
     table = table.select(columns)
-    if frame.empty:
+    if table.num_rows == 0:
         raise ManifestError(f"manifest {path} has no rows; add at least one person/garment pair")
     missing = [column for column in REQUIRED_COLUMNS if column not in frame.columns]
     if missing:
