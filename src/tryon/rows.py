@@ -105,4 +105,5 @@ def storable_row(row: dict[str, Any], schema: pa.Schema) -> dict[str, Any]:
     return failed(core, WRITE_FAILED,
                   f"{label(row)}: the pair was processed but its catalogue row could not be stored: column(s) "
                   f"{', '.join(bad)} hold values their type ({', '.join(str(schema.field(n).type) for n in bad)}) "
-                  "cannot take; fix them in the manifest and run `tryon rerun-failed`")
+                  "cannot take; fix a manifest column's value in the manifest (any other column means a bug in a "
+                  "stage: report it), then run `tryon rerun-failed`")
