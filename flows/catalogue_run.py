@@ -38,11 +38,13 @@ def catalogue_run(
     kind: str = "run",
     reseed_pair_ids: list[str] | None = None,
     show_progress: bool = True,
+    force: bool = False,
 ) -> dict[str, Any]:
     """Process every valid pair of `manifest` into `catalogue` and return the run record.
 
     Pairs already done with identical inputs and config are skipped, so rerunning a killed
-    or finished run only does what is missing.
+    or finished run only does what is missing; `force` redoes every pair the run takes
+    (all, or `only_pair_ids`).
     """
     # 1. Configuration, validated once here and passed down.
     run_config = config if config is not None else load_config(config_file, engine=engine, models=models,
@@ -58,7 +60,7 @@ def catalogue_run(
 
     with root.exclusive():
         # 3. Record the run and the rows that failed validation.
-        session = RunSession(root, run_config, validated, kind=kind, parent_run_id=parent_run_id)
+        session = RunSession(root, run_config, validated, kind=kind, parent_run_id=parent_run_id, force=force)
         if reseed_pair_ids:
             validated.pairs = reseed(validated.pairs, reseed_pair_ids, salt=session.run_id)
         session.start()
@@ -66,6 +68,7 @@ def catalogue_run(
 
         # 4. Plan: skip what is already done, split the rest into shards.
         todo = session.plan()
+        session.write_refreshed_rows()  # stale rows that need no new images: re-written/re-scored here
         shards = session.shards(todo)
         if run_config.executor == "ray":
             from tryon.executors.ray import RayExecutor

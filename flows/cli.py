@@ -24,7 +24,8 @@ def _run(args: argparse.Namespace) -> int:
     config = load_config(args.config, engine=args.engine, models=args.models, data_root=args.data_root,
                          device=args.device, shard_size=args.shard_size, batch_size=args.batch_size,
                          executor=args.executor, workers=args.workers)
-    read_manifest(args.manifest)  # manifest-level errors: one line here, before Prefect starts
+    frame = read_manifest(args.manifest)  # manifest-level errors: one line here, before Prefect starts
+    _check_only(args.only, frame, args.manifest)
     _check_models_preset(config, given=args.models)
     Catalogue(args.catalogue).check_writable()  # a file, no permission, or busy: one line, before Prefect
 
@@ -34,7 +35,7 @@ def _run(args: argparse.Namespace) -> int:
     prepare_prefect_api()  # Ctrl-C stops the run, not Prefect's temporary server; a dead API URL: one line
 
     record = catalogue_run(manifest=str(args.manifest), catalogue=str(args.catalogue), config=config,
-                           show_progress=not args.quiet)
+                           show_progress=not args.quiet, force=args.force, only_pair_ids=args.only)
     return 0 if record["status"] == "finished" else 1
 
 
@@ -45,6 +46,12 @@ def _check_models_preset(config, given: str | None) -> None:
     from tryon.models.lock import get_preset
 
     get_preset(config.models)
+
+
+def _check_only(only: list[str] | None, frame, manifest: Path) -> None:
+    unknown = sorted(set(only or ()) - set(frame["pair_id"]))
+    if unknown:
+        raise TryonError(f"--only names pair_id(s) that are not in {manifest}: {', '.join(unknown[:10])}")
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -160,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--executor", choices=["local", "ray"],
                      help="where shards run: this process (default) or Ray actors (README, Scale-out)")
     run.add_argument("--workers", type=int, help="Ray workers, one per GPU (default 1; with --executor ray)")
+    run.add_argument("--force", action="store_true",
+                     help="redo the pairs even if the catalogue has them done (all pairs, or those of --only)")
+    run.add_argument("--only", nargs="+", metavar="PAIR_ID", help="take only these pairs of the manifest")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     run.set_defaults(handler=_run)
 

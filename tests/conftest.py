@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from PIL import Image
 
@@ -46,3 +48,21 @@ def make_image(path: Path, size=(128, 128), mode="RGB", colour=(200, 30, 40), fm
         image = image.convert(mode)
     image.save(path, format=fmt)
     return path
+
+
+TYPED_EXTRAS_WHEN = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+
+
+def typed_extras() -> dict[str, pa.Array]:
+    """Three rows of carried columns in Arrow types pandas would mangle (lists of any length,
+    structs, maps, dictionaries, timestamps, uint64)."""
+    when = TYPED_EXTRAS_WHEN
+    return {
+        "colours": pa.array([["red"], ["red", "blue", "green"], []], pa.list_(pa.string())),
+        "sizes": pa.array([[1, 2], None, [3]], pa.list_(pa.int32())),
+        "dims": pa.array([{"w": 1.5, "unit": "cm"}, None, {"w": 2.0, "unit": "in"}]),
+        "season": pa.array(["ss26", "aw26", "ss26"]).dictionary_encode(),
+        "listed_at": pa.array([when, None, when], pa.timestamp("ms", tz="UTC")),
+        "attributes": pa.array([[("fit", "slim")], [], None], pa.map_(pa.string(), pa.string())),
+        "stock": pa.array([1, 2**40, None], pa.uint64()),
+    }

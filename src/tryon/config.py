@@ -177,6 +177,11 @@ class RunConfig(_Strict):
     def config_hash(self) -> str:
         return stable_hash(self.output_settings(), length=16)
 
+    def gate_hash(self) -> str:
+        """Hash of the quality gate: a change re-judges stored metrics, it makes no new image."""
+        return stable_hash({name: bounds.model_dump(mode="json") for name, bounds in self.quality_gate.items()},
+                           length=16)
+
     def with_overrides(self, **overrides) -> "RunConfig":
         data = self.model_dump()
         data.update({key: value for key, value in overrides.items() if value is not None})

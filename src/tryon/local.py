@@ -19,7 +19,7 @@ from tryon.session import RunSession
 
 def run_local(manifest: str | Path, catalogue: str | Path, config: RunConfig = RunConfig(),
               processor: ShardProcessor | None = None, only_pair_ids: list[str] | None = None,
-              kind: str = "run", parent_run_id: str | None = None) -> dict[str, Any]:
+              kind: str = "run", parent_run_id: str | None = None, force: bool = False) -> dict[str, Any]:
     """Validate, plan, process and record one run; returns the run record.
 
     Pass a set-up `processor` to reuse loaded models across runs (its catalogue is replaced).
@@ -28,10 +28,11 @@ def run_local(manifest: str | Path, catalogue: str | Path, config: RunConfig = R
     validated = validate_manifest(manifest, data_root=config.data_root, limits=config.limits,
                                   only_pair_ids=only_pair_ids)
     with root.exclusive():
-        session = RunSession(root, config, validated, kind=kind, parent_run_id=parent_run_id)
+        session = RunSession(root, config, validated, kind=kind, parent_run_id=parent_run_id, force=force)
         session.start()
         session.write_invalid_rows()
         todo = session.plan()
+        session.write_refreshed_rows()
         if processor is None:
             processor = ShardProcessor(config, root)
         else:

@@ -1,8 +1,9 @@
 """Read and validate a Parquet manifest, once, up front.
 
-Manifest-level problems (not Parquet, missing columns, wrong types, nulls) stop the run
-with one message before any work. Row-level problems become failed catalogue rows that
-name the row, the file and what to do; good rows go on.
+Manifest-level problems (not Parquet, missing columns, wrong types, nulls, a column name the
+catalogue reserves) stop the run with one message before any work. Row-level problems become
+failed catalogue rows that name the row, the file and what to do; good rows go on. Other
+columns are carried into the catalogue with their Arrow types.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pyarrow.parquet as pq
 from PIL import Image, UnidentifiedImageError
 
 from tryon.conditioning import derive_seed
+from tryon.catalogue.schema import reserved_name_conflicts
 from tryon.config import CATEGORIES, ImageLimits
 from tryon.errors import ManifestError, PairError
 from tryon.hashing import sha256_file
@@ -32,8 +34,8 @@ REQUIRED_COLUMNS = ("pair_id", "person_image", "garment_image", "category")
 PATH_COLUMNS = ("person_image", "garment_image", "ground_truth_image", "mask_image")
 TEXT_COLUMNS = ("prompt", "garment_description")
 KNOWN_COLUMNS = set(REQUIRED_COLUMNS) | set(PATH_COLUMNS) | set(TEXT_COLUMNS) | {"seed"}
-# Columns the catalogue writes itself; a manifest column of the same name would be ambiguous.
-RESERVED_COLUMNS = {"run_id", "status", "error_type", "error_message", "row_index"}
+# Seeds are stored as int64 and handed to torch.Generator.manual_seed.
+MAX_SEED = 2**63 - 1
 
 
 @dataclass
@@ -63,7 +65,11 @@ class ValidatedManifest:
 
 def read_manifest(path: str | Path) -> pd.DataFrame:
     """Read the Parquet manifest and check its columns and types."""
-    path = Path(path)
+    return _read_checked(Path(path))[1]
+
+
+def _read_checked(path: Path) -> tuple[pa.Table, pd.DataFrame]:
+    """The manifest as Arrow (carried columns keep their exact types) and as pandas (checks)."""
     if not path.is_file():
         raise ManifestError(f"manifest {path} does not exist; pass the path of a Parquet file")
     try:
@@ -72,23 +78,36 @@ def read_manifest(path: str | Path) -> pd.DataFrame:
         raise ManifestError(
             f"manifest {path} is not a readable Parquet file ({error}); write it with pandas.DataFrame.to_parquet"
         ) from None
-    frame = table.to_pandas()
-    if frame.empty:
+    saved_index = {name for name in (table.schema.pandas_metadata or {}).get("index_columns", [])
+                   if isinstance(name, str)}  # pandas' index, saved as a column: not a manifest column
+    columns = [name for name in table.column_names if name not in saved_index]
+    # Only the known columns go to pandas (for the checks); carried ones stay Arrow (typed, compact).
+    frame = table.select([name for name in columns if name in KNOWN_COLUMNS]).to_pandas()
+    table = table.select(columns)
+    if table.num_rows == 0:
         raise ManifestError(f"manifest {path} has no rows; add at least one person/garment pair")
     missing = [column for column in REQUIRED_COLUMNS if column not in frame.columns]
     if missing:
         raise ManifestError(
             f"manifest {path} lacks required column(s) {', '.join(missing)}; required: {', '.join(REQUIRED_COLUMNS)}"
         )
-    reserved = sorted(RESERVED_COLUMNS & set(frame.columns))
-    if reserved:
-        raise ManifestError(f"manifest {path} uses reserved column name(s) {', '.join(reserved)}; rename them")
+    conflicts = reserved_name_conflicts(_extra_columns(table))
+    if conflicts:
+        raise ManifestError(
+            f"manifest {path}: column name(s) reserved by the catalogue: {'; '.join(conflicts)}. "
+            "Rename them (for example with a prefix such as 'src_'); names are compared ignoring case"
+        )
     for column in REQUIRED_COLUMNS + tuple(c for c in PATH_COLUMNS + TEXT_COLUMNS if c in frame.columns):
         _require_strings(frame, column, path, allow_null=column not in REQUIRED_COLUMNS)
     if "seed" in frame.columns:
         if not (pd.api.types.is_integer_dtype(frame["seed"]) or frame["seed"].isna().all()):
             raise ManifestError(f"manifest {path}: column 'seed' must hold integers (found {frame['seed'].dtype})")
-    return frame
+    return table, frame
+
+
+def _extra_columns(table: pa.Table) -> list[str]:
+    """Manifest columns carried into the catalogue as they are."""
+    return [column for column in table.column_names if column not in KNOWN_COLUMNS]
 
 
 def _require_strings(frame: pd.DataFrame, column: str, path: Path, *, allow_null: bool) -> None:
@@ -116,12 +135,14 @@ def validate_manifest(
 ) -> ValidatedManifest:
     """Validate every row; returns the good pairs and the failed rows (nothing is raised per row)."""
     path = Path(path).resolve()
-    frame = read_manifest(path)
+    table, frame = _read_checked(path)
     root = Path(data_root).resolve() if data_root else path.parent
-    extra_columns = [column for column in frame.columns if column not in KNOWN_COLUMNS]
-    extra_types = {
-        column: pa.Schema.from_pandas(frame[[column]], preserve_index=False).field(column).type for column in extra_columns
-    }
+    extra_columns = _extra_columns(table)
+    # Carried columns go through Arrow, not pandas: lists, structs, dictionaries and timestamps
+    # keep their type and values exactly (pandas turns a list cell into a numpy array).
+    extra_types = {column: table.schema.field(column).type for column in extra_columns}
+    extra_values = {column: table.column(column).to_pylist() for column in extra_columns}
+    del table
     wanted = set(only_pair_ids) if only_pair_ids is not None else None
     records = frame.to_dict("records")
     inspector = _FileInspector(limits)
@@ -137,7 +158,7 @@ def validate_manifest(
         if wanted is not None and pair_id not in wanted:
             continue
         selected += 1
-        extras = {column: _plain(record[column]) for column in extra_columns}
+        extras = {column: extra_values[column][index] for column in extra_columns}
         if pair_id in seen:
             failures.append(_failed(record, index, extras, PairError(
                 "duplicate_pair_id",
@@ -200,6 +221,12 @@ def _validate_row(index: int, record: dict[str, Any], *, resolved: dict[str, Pat
         paths[column], hashes[column] = target, outcome
     seed = record.get("seed")
     seed = derive_seed(pair_id) if _is_missing(seed) else int(seed)
+    if not 0 <= seed <= MAX_SEED:
+        raise PairError(
+            "bad_seed",
+            f"{label}: seed {seed} is outside 0..{MAX_SEED} (the catalogue stores seeds as int64); "
+            "use a smaller non-negative seed, or leave it empty to derive one from pair_id",
+        )
     return Pair(
         pair_id=pair_id,
         row_index=index,
@@ -214,6 +241,7 @@ def _validate_row(index: int, record: dict[str, Any], *, resolved: dict[str, Pat
         ground_truth_image=paths.get("ground_truth_image"),
         mask_image=paths.get("mask_image"),
         mask_sha256=hashes.get("mask_image"),
+        ground_truth_sha256=hashes.get("ground_truth_image"),
         extras=extras,
     )
 
@@ -290,10 +318,3 @@ def _is_missing(value: Any) -> bool:
 
 def _text(value: Any) -> str | None:
     return None if _is_missing(value) else str(value)
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars -> Python values, NaN -> None, so rows serialise cleanly."""
-    if _is_missing(value) if not isinstance(value, (list, dict)) else False:
-        return None
-    return value.item() if hasattr(value, "item") and not isinstance(value, (list, dict, str)) else value

@@ -28,6 +28,7 @@ class Pair:
     ground_truth_image: Path | None = None
     mask_image: Path | None = None
     mask_sha256: str | None = None
+    ground_truth_sha256: str | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -44,6 +45,23 @@ class Pair:
             self.person_sha256, self.garment_sha256, self.mask_sha256, self.category,
             self.seed, self.prompt, self.garment_description, length=16,
         )
+
+    @property
+    def work_key(self) -> tuple[str, str | None]:
+        """Pairs with equal keys (and one run's config) make the same images and scores: a run
+        computes them once. The ground truth is in it because it changes the gt_* metrics."""
+        return self.input_hash, self.ground_truth_sha256
+
+    @cached_property
+    def extras_hash(self) -> str:
+        """Hash of the carried manifest columns: a change re-writes the row, no new image."""
+        return extras_hash(self.extras)
+
+
+def extras_hash(extras: dict[str, Any]) -> str:
+    from tryon.hashing import stable_hash
+
+    return stable_hash(extras, length=16)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Confine manifest paths to their data root, so a manifest cannot read arbitrary files."""
+"""Confine paths to their root: manifest paths to the data root, row paths to theirs."""
 
 from __future__ import annotations
 
@@ -41,3 +41,28 @@ def resolve_confined(raw: str, *, manifest_dir: Path, data_root: Path) -> Path:
 
 def _inside(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
+
+
+def confined_file(raw: str | os.PathLike | None, root: Path, *, base: Path | None = None) -> Path | None:
+    """The existing file `raw` names, or None unless it lies inside `root`.
+
+    The rule for every path read back from a catalogue row (a row can hold anything a
+    manifest or an old version wrote): with `base`, `raw` must be relative and is taken from
+    there; without, it must be absolute. Symlinks are resolved before the check, so a link out
+    of `root` is refused like `..` is. Nothing is opened here.
+    """
+    if not raw or not isinstance(raw, (str, os.PathLike)) or "\x00" in str(raw):
+        return None
+    candidate = Path(raw)
+    if candidate.is_absolute() == (base is not None):
+        return None
+    if base is not None:
+        candidate = base / candidate
+    root = Path(root).resolve()
+    try:
+        resolved = candidate.resolve()
+    except (OSError, RuntimeError):  # a symlink loop
+        return None
+    if not (_inside(Path(os.path.normpath(candidate)), root) and _inside(resolved, root)) or not resolved.is_file():
+        return None
+    return resolved

@@ -23,11 +23,15 @@ from tryon.catalogue.store import Catalogue, new_run_id, utc_now
 from tryon.config import RunConfig
 from tryon.manifest import ValidatedManifest
 from tryon.pairs import Pair
-from tryon.rows import invalid_manifest_row, to_json
+from tryon.planning import (PLAN_COLUMNS, REDO_REASONS, RecordedInvalidRows, StoredOutputs, group_identical_work,
+                            refresh_reason, select_rows)
+from tryon.refresh import refreshed_row
+from tryon.rows import follower_row, invalid_manifest_row, storable_row, to_json
 
 log = logging.getLogger(__name__)
 
 INVALID_SHARD = "invalid-rows"
+REFRESHED_SHARD = "refreshed-rows"
 
 
 def library_versions() -> dict[str, str]:
@@ -63,6 +67,11 @@ class RunSession:
     pairs_planned: int = 0
     planned_by_reason: Counter = field(default_factory=Counter)
     skipped_by_reason: Counter = field(default_factory=Counter)
+    force: bool = False  # redo every pair this run takes, whatever the catalogue holds
+    # Filled by plan(): pairs whose work another pair of this run does (leader id -> leader,
+    # followers), and pairs whose row is re-written or re-scored without new images.
+    followers: dict[str, tuple[Pair, list[Pair]]] = field(default_factory=dict)
+    refresh: list[tuple[Pair, str]] = field(default_factory=list)
 
     @property
     def schema(self) -> pa.Schema:
@@ -89,11 +98,21 @@ class RunSession:
         log.info("run %s started: %s -> %s", self.run_id, self.manifest.path, self.catalogue.root)
 
     def write_invalid_rows(self) -> int:
+        """Record the rows that failed validation, except those recorded already with the same
+        error, message and values: a bad manifest run every night adds nothing after the first."""
         if not self.manifest.failures:
             return 0
-        rows = [invalid_manifest_row(failure, config_hash=self.config.config_hash(), engine_name=self.config.engine)
-                for failure in self.manifest.failures]
-        self.catalogue.write_results(self.run_id, INVALID_SHARD, rows, self.schema)
+        recorded = RecordedInvalidRows(self.catalogue)
+        rows = []
+        for failure in self.manifest.failures:
+            row = invalid_manifest_row(failure, config_hash=self.config.config_hash(), engine_name=self.config.engine)
+            if recorded.unchanged(failure, row):
+                self.skipped_by_reason["unchanged_invalid"] += 1
+                continue
+            rows.append(row)
+        self.pairs_skipped = sum(self.skipped_by_reason.values())
+        if rows:
+            self._write_rows(INVALID_SHARD, rows)
         return len(rows)
 
     def plan(self) -> list[Pair]:
@@ -101,24 +120,40 @@ class RunSession:
         output-affecting config is skipped, so a repeated, scheduled or resumed run does no model
         work. Failed pairs are skipped too (the same inputs fail the same way), except in a
         rerun-failed run, which exists to retry them. Why each pair is done or skipped is counted
-        for the run record."""
+        for the run record.
+
+        What makes a row stale, by kind: new inputs or config, a deleted output image, or
+        `force` redo the work; a new ground truth re-scores the stored output; changed carried
+        columns or quality gate re-write the row (`self.refresh`, see write_refreshed_rows).
+        Pairs of this run with identical work are done once (`self.followers`)."""
         retry_failed = self.kind == "rerun-failed"
         config_hash = self.config.config_hash()
-        latest = {row["pair_id"]: row for row in
-                  self.catalogue.latest_rows(["pair_id", "input_hash", "config_hash", "status"])}
+        gate_hash = self.config.gate_hash()
+        latest = {row["pair_id"]: row for row in select_rows(self.catalogue, PLAN_COLUMNS, "latest")}
+        outputs = StoredOutputs(self.catalogue)
         todo: list[Pair] = []
         for pair in self.manifest.pairs:
             previous = latest.get(pair.pair_id)
             reason = _plan_reason(previous, pair.input_hash, config_hash, retry_failed)
+            if reason.startswith("skip_") and self.force:
+                reason = "forced"
+            if reason == "skip_unchanged_succeeded" and not outputs.exists(previous.get("output_image")):
+                reason = "output_missing"
+            if reason.startswith("skip_"):
+                reason = refresh_reason(previous, pair, gate_hash) or reason
             if reason.startswith("skip_"):
                 self.skipped_by_reason[reason.removeprefix("skip_")] += 1
-            else:
-                self.planned_by_reason[reason] += 1
+                continue
+            self.planned_by_reason[reason] += 1
+            if reason in REDO_REASONS:
                 todo.append(pair)
+            else:
+                self.refresh.append((pair, reason))
         self.pairs_skipped = sum(self.skipped_by_reason.values())
-        self.pairs_planned = len(todo)
-        log.info("plan: %d to do %s, %d skipped %s", len(todo), dict(self.planned_by_reason),
-                 self.pairs_skipped, dict(self.skipped_by_reason))
+        self.pairs_planned = len(todo) + len(self.refresh)
+        todo, self.followers = group_identical_work(todo)
+        log.info("plan: %d to do %s (%d computed once for identical pairs), %d skipped %s", self.pairs_planned,
+                 dict(self.planned_by_reason), len(todo), self.pairs_skipped, dict(self.skipped_by_reason))
         return todo
 
     def shards(self, pairs: list[Pair]) -> list[tuple[str, list[Pair]]]:
@@ -127,7 +162,39 @@ class RunSession:
                 for index, start in enumerate(range(0, len(pairs), size))]
 
     def write_shard(self, shard_name: str, rows: list[dict[str, Any]]) -> None:
-        self.catalogue.write_results(self.run_id, shard_name, rows, self.schema)
+        self._write_rows(shard_name, [copy for row in rows for copy in self._with_followers(row)])
+
+    def _with_followers(self, row: dict[str, Any]) -> list[dict[str, Any]]:
+        if row["pair_id"] not in self.followers:
+            return [row]
+        leader, followers = self.followers[row["pair_id"]]
+        return [row] + [follower_row(row, leader, follower) for follower in followers]
+
+    def write_refreshed_rows(self) -> int:
+        """Re-write (carried columns, gate) or re-score (ground truth) the rows plan() found
+        stale without new images: no stage runs, the stored output is reused."""
+        if not self.refresh:
+            return 0
+        wanted = [pair.pair_id for pair, _ in self.refresh]
+        previous = {row["pair_id"]: row for row in select_rows(self.catalogue, None, "latest", wanted)}
+        rows = [refreshed_row(previous[pair.pair_id], pair, reason, config=self.config, catalogue=self.catalogue)
+                for pair, reason in self.refresh]
+        self._write_rows(REFRESHED_SHARD, rows)
+        return len(rows)
+
+    def _write_rows(self, shard_name: str, rows: list[dict[str, Any]]) -> None:
+        """Write a shard; a row Arrow cannot store becomes a `write_failed` row naming the
+        column, so one bad value never loses the shard's other rows or stalls the run."""
+        gate_hash = self.config.gate_hash()
+        for row in rows:
+            row["gate_hash"] = gate_hash
+        schema = self.schema
+        try:
+            self.catalogue.write_results(self.run_id, shard_name, rows, schema)
+        except (pa.ArrowException, TypeError, ValueError, OverflowError) as error:
+            log.error("shard %s of run %s: rows Arrow cannot store (%s); recording them as write_failed",
+                      shard_name, self.run_id, error)
+            self.catalogue.write_results(self.run_id, shard_name, [storable_row(row, schema) for row in rows], schema)
 
     def finish(self, seconds_by_stage: dict[str, float], cache_stats: dict[str, Any],
                stage_calls: dict[str, int] | None = None) -> dict[str, Any]:

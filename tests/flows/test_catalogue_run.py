@@ -191,3 +191,18 @@ def test_rerun_failed_include_review_reseeds_flagged_pairs(flows_module, tmp_pat
     for pair_id in ["p001", "p002", "p003", "p004"]:
         assert again.loc[pair_id, "seed"] != flagged.loc[pair_id, "seed"]
         assert json.loads(again.loc[pair_id, "engine_parameters"])["seed"] == again.loc[pair_id, "seed"]
+
+
+def test_cli_force_only_redoes_the_named_pairs(first_run, tmp_path, capsys):
+    from flows.cli import main
+
+    sample, catalogue, first = first_run
+    copy = tmp_path / "catalogue"
+    shutil.copytree(catalogue, copy)
+    manifest = str(sample / "manifest.parquet")
+    assert main(["run", manifest, "--catalogue", str(copy), "--only", "p404", "-q"]) == 2
+    assert "p404" in capsys.readouterr().err
+    assert main(["run", manifest, "--catalogue", str(copy), "--force", "--only", "p002", "p003", "-q"]) == 0
+    record = cat.runs(copy).iloc[-1]
+    assert json.loads(record["planned_by_reason"]) == {"forced": 2}
+    assert sorted(cat.load(copy, run_id=record["run_id"])["pair_id"]) == ["p002", "p003"]

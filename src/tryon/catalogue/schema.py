@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, Iterable
 
 import pyarrow as pa
@@ -53,6 +54,12 @@ RESULT_FIELDS: list[pa.Field] = [
     pa.field("seconds_engine", pa.float64()),
     pa.field("seconds_metrics", pa.float64()),
     pa.field("finished_at", pa.timestamp("us", tz="UTC")),
+    # What decides whether a later run redoes, re-scores or re-writes a pair (README, Caching).
+    pa.field("ground_truth_image", pa.string()),
+    pa.field("ground_truth_sha256", pa.string()),
+    pa.field("extras_hash", pa.string()),  # the carried manifest columns
+    pa.field("gate_hash", pa.string()),  # the quality gate the row was judged by
+    pa.field("reused_from_run_id", pa.string()),  # re-scored/re-written row: the run that made its images
 ]
 
 RUN_FIELDS: list[pa.Field] = [
@@ -86,7 +93,15 @@ RUN_FIELDS: list[pa.Field] = [
     pa.field("stage_calls", pa.string()),  # JSON: batches each stage computed (0 on a fully cached rerun)
     pa.field("library_versions", pa.string()),  # JSON
     pa.field("host", pa.string()),
+    pa.field("error_message", pa.string()),  # why a run ended `failed`
 ]
+
+# The hive partition column: not in the files, but a column of every reader's table.
+PARTITION_COLUMN = "run_id"
+# Helper columns of the views and the report start with an underscore (e.g. `_rank` in `latest`).
+INTERNAL_PREFIX = "_"
+# Flag families: metric_type() makes every such column a boolean.
+FLAG_PREFIXES = ("is_", "has_")
 
 
 def metric_type(name: str) -> pa.DataType:
@@ -128,3 +143,45 @@ REVIEW_FIELDS: list[pa.Field] = [
     pa.field("reviewer", pa.string()),
     pa.field("decided_at", pa.timestamp("us", tz="UTC"), nullable=False),
 ]
+
+
+def catalogue_columns() -> list[str]:
+    """Every column name the catalogue writes itself: the result fields, the partition column
+    and the metric columns (imported lazily: tryon.metrics pulls in scikit-image)."""
+    from tryon.metrics import METRIC_COLUMNS
+
+    return [field.name for field in RESULT_FIELDS] + [PARTITION_COLUMN] + list(METRIC_COLUMNS)
+
+
+def reserved_prefixes() -> tuple[str, ...]:
+    """Name prefixes the catalogue keeps for itself.
+
+    A family is a first word that two or more catalogue columns share (`seconds_decode`,
+    `seconds_engine`; `preserve_psnr`, `preserve_ssim`; `model_preset`, `model_fingerprint`),
+    derived from the schema so that a column added later to a family is reserved already.
+    """
+    first_words = Counter(name.split("_", 1)[0] + "_" for name in catalogue_columns() if "_" in name)
+    families = {prefix for prefix, count in first_words.items() if count >= 2}
+    return tuple(sorted(families | set(FLAG_PREFIXES) | {INTERNAL_PREFIX}))
+
+
+def reserved_name_conflicts(names: Iterable[str]) -> list[str]:
+    """Carried-column names that clash with the catalogue, each with why (empty: none clash).
+
+    Compared case-insensitively, as DuckDB resolves names: `RUN_ID` is `run_id` there.
+    """
+    own = {name.lower(): name for name in catalogue_columns()}
+    prefixes = reserved_prefixes()
+    conflicts: list[str] = []
+    seen: dict[str, str] = {}
+    for name in names:
+        folded = name.lower()
+        if folded in own:
+            conflicts.append(f"{name} (the catalogue's column {own[folded]})")
+        elif folded.startswith(prefixes):
+            prefix = next(prefix for prefix in prefixes if folded.startswith(prefix))
+            conflicts.append(f"{name} (prefix {prefix!r} is reserved)")
+        elif folded in seen:
+            conflicts.append(f"{name} (same name as {seen[folded]} when case is ignored)")
+        seen.setdefault(folded, name)
+    return conflicts

@@ -116,6 +116,9 @@ class Catalogue:
                 # Ctrl-C: finished shards are already whole files; close our run record now.
                 self._mark_interrupted_runs()
                 raise
+            except Exception as error:
+                self._close_open_runs(error)
+                raise
 
     @contextlib.contextmanager
     def exclusive_lock(self) -> Iterator[IO[str]]:
@@ -140,6 +143,15 @@ class Catalogue:
         for record in self.read_runs():
             if record.get("status") == "running":
                 record["status"] = "interrupted"
+                self.write_run(record)
+
+    def _close_open_runs(self, error: Exception) -> None:
+        """A run that stops on an error is closed as `failed` with the reason, never left
+        `running` (while we hold the lock, a running run is this process's own)."""
+        for record in self.read_runs():
+            if record.get("status") == "running":
+                record.update(status="failed", finished_at=utc_now(),
+                              error_message=f"{type(error).__name__}: {error}"[:2000])
                 self.write_run(record)
 
     # -- writes ---------------------------------------------------------------------------

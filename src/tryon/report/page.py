@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from tryon.atomic import atomic_write_text
+from tryon.catalogue.row_files import RowFiles
 from tryon.catalogue.store import Catalogue
 from tryon.errors import TryonError
 from tryon.report.histogram import histogram_svg
@@ -125,16 +126,19 @@ def build_report(root: str | Path, run_id: str | None = None, max_pairs: int = 5
                  + f"</select></label>showing <span id='shown'>0</span> of {min(total, max_pairs)} pairs"
                  + (f" (the {max_pairs} worst of {total})" if total > max_pairs else "") + "</div>")
 
+    files = RowFiles(catalogue)
     for row in _worst_first(frame).head(max_pairs).to_dict("records"):
-        parts.append(_pair_card(row, metrics, catalogue.root))
+        parts.append(_pair_card(row, metrics, files))
     parts.append("</body></html>")
     return "".join(parts)
 
 
-def _pair_card(row: dict[str, Any], metrics: list[str], base: Path) -> str:
+def _pair_card(row: dict[str, Any], metrics: list[str], files: RowFiles) -> str:
     figures = []
     for caption, column in IMAGE_COLUMNS:
-        uri = thumbnail_uri(row.get(column), base=base)
+        # Only files validation accepted or the catalogue wrote: a row's raw path may point anywhere.
+        path = files.path(row, column)
+        uri = thumbnail_uri(path, base=files.catalogue.root) if path else None
         inner = f"<img src='{uri}' alt='{caption}'>" if uri else "<div class='none'>none</div>"
         figures.append(f"<figure>{inner}<figcaption>{caption}</figcaption></figure>")
     cells = "".join(f"<tr><td>{html.escape(m)}</td><td>{_escape(row.get(m))}</td></tr>" for m in metrics
