@@ -9,7 +9,7 @@ from prefect import flow
 
 from flows.catalogue_run import catalogue_run
 from tryon.catalogue.store import Catalogue
-from tryon.config import RunConfig
+from tryon.config import config_from_record
 from tryon.errors import TryonError
 from tryon.failures import failed_pair_ids, review_pair_ids
 
@@ -27,7 +27,7 @@ def rerun_failed(catalogue: str, run_id: str | None = None, include_review: bool
     pair_ids = failed_pair_ids(root, run_id, include_review=include_review)
     if not pair_ids:
         raise TryonError(f"no failed pairs to rerun in {root.root}" + (f" for run {run_id}" if run_id else ""))
-    config = RunConfig.model_validate_json(parent["config"])
+    config = config_from_record(parent["config"])
     reseed_ids = sorted(set(review_pair_ids(root)) & set(pair_ids)) if include_review else []
     return catalogue_run(
         manifest=parent["manifest"], catalogue=str(root.root), config=config,

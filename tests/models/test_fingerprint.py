@@ -1,5 +1,6 @@
 import os
 import shutil
+from dataclasses import replace
 
 import pytest
 
@@ -34,14 +35,14 @@ def test_fingerprint_changes_when_a_weight_file_changes(tiny_hf_home, tmp_path, 
         byte = handle.read(1)
         handle.seek(-3, os.SEEK_END)
         handle.write(bytes([byte[0] ^ 0xFF]))
-    with pytest.raises(ModelUnavailableError, match="does not match its pinned sha256"):
-        model_files_fingerprint(preset)  # altered in place: refused
-    # The same change, made the way a new revision arrives: a new content-addressed blob.
-    new_blob = os.path.join(os.path.dirname(blob), sha256_file(blob))
-    os.replace(blob, new_blob)
-    os.remove(weights)
-    os.symlink(os.path.relpath(new_blob, os.path.dirname(weights)), weights)
-    after, _ = model_files_fingerprint(preset)
+    with pytest.raises(ModelUnavailableError, match="vae file diffusion_pytorch_model.safetensors .* has sha256 .* "
+                                                    "altered or corrupted"):
+        model_files_fingerprint(preset)  # altered in place, same size: refused
+    # The same change, made the way new weights arrive: the lock pins the new content.
+    vae = preset.components["vae"]
+    files = tuple(replace(pinned, sha256=sha256_file(blob)) if pinned.path == "diffusion_pytorch_model.safetensors"
+                  else pinned for pinned in vae.files)
+    after, _ = model_files_fingerprint(replace(preset, components={**preset.components, "vae": replace(vae, files=files)}))
     assert after != before
 
 
