@@ -120,20 +120,14 @@ def test_known_error_inside_a_prefect_task_is_two_lines_unless_verbose(tmp_path)
 @pytest.mark.flow
 @pytest.mark.slow
 def test_tiny_preset_runs_from_the_cli_on_a_fresh_hf_home(tmp_path):
-    """What a new user types: build the tiny preset, then run the sample with it (offline, CPU).
-
-    The only addition is a config with 2 steps and small canvases, so the test takes seconds per
-    pair instead of the default settings' minutes; the command and code path are the same.
-    """
+    """What a new user types (README): build the tiny preset, then run the sample with it, offline."""
     hf_home = tmp_path / "hf-home"
     built = cli("models", "build-tiny", hf_home=hf_home)
     assert built.returncode == 0, built.stderr
     assert cli("models", "verify", "tiny", hf_home=hf_home).returncode == 0
-    config = tmp_path / "fast.toml"
-    config.write_text("[sdxl]\nsteps = 2\nresolution = 128\n[depth]\ndetect_resolution = 64\n")
     catalogue = tmp_path / "out"
     result = cli("run", str(MANIFEST), "--catalogue", str(catalogue), "--engine", "sdxl", "--models", "tiny",
-                 "--device", "cpu", "--config", str(config), hf_home=hf_home)
+                 "--config", str(SAMPLE_DIR / "tiny-run.toml"), hf_home=hf_home)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Traceback" not in result.stderr and "W0000" not in result.stderr
     assert "XNNPACK" not in result.stderr and "Loading weights" not in result.stderr

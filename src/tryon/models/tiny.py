@@ -43,7 +43,6 @@ UNET_CONFIG = dict(
     addition_time_embed_dim=TIME_EMBED_DIM, transformer_layers_per_block=(1, 1),
     projection_class_embeddings_input_dim=6 * TIME_EMBED_DIM + TEXT_HIDDEN, cross_attention_dim=CROSS_ATTENTION_DIM,
 )
-VAE_CHANNELS = (8, 16, 32, 32)  # 4 blocks: 3 downsamplings, a factor of 8
 SCHEDULER_CONFIG = dict(
     beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", num_train_timesteps=1000,
     steps_offset=1, timestep_spacing="leading", prediction_type="epsilon",
@@ -189,19 +188,17 @@ def _build_files(staging: Path, preset: Preset) -> dict[str, Path]:
     (base / "model_index.json").write_text(json.dumps(model_index, indent=2, sort_keys=True), encoding="utf-8")
 
     # ControlNet reads the 4 noisy-latent channels (not the UNet's 9), and its conditioning
-    # embedding downsamples by 8, matching the 4-block VAE below.
+    # embedding downsamples by 2, matching the 2-block VAE below.
     torch.manual_seed(SEED + 3)
     control_twin = UNet2DConditionModel(**{**UNET_CONFIG, "in_channels": 4})
-    ControlNetModel.from_unet(control_twin, conditioning_embedding_out_channels=VAE_CHANNELS).save_pretrained(
+    ControlNetModel.from_unet(control_twin, conditioning_embedding_out_channels=(16, 32)).save_pretrained(
         folders["controlnet"])
 
-    # Latents 8x smaller than the image, as SDXL's VAE makes them: with less, the UNet's attention
-    # at the default 1024 px canvas would cost minutes per pair on a CPU.
     torch.manual_seed(SEED + 4)
     AutoencoderKL(
-        block_out_channels=VAE_CHANNELS, in_channels=3, out_channels=3, latent_channels=4, layers_per_block=1,
-        down_block_types=("DownEncoderBlock2D",) * len(VAE_CHANNELS), norm_num_groups=8,
-        up_block_types=("UpDecoderBlock2D",) * len(VAE_CHANNELS), sample_size=64, force_upcast=False,
+        block_out_channels=(32, 64), in_channels=3, out_channels=3, latent_channels=4, layers_per_block=1,
+        down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
+        up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"), sample_size=64, force_upcast=False,
     ).save_pretrained(folders["vae"])
 
     torch.manual_seed(SEED + 5)
