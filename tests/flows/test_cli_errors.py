@@ -138,3 +138,17 @@ def test_tiny_preset_runs_from_the_cli_on_a_fresh_hf_home(tmp_path):
     assert set(done["model_preset"]) == {"tiny"} and done["random_weights"].all()
     revisions = json.loads(done["model_revisions"].iloc[0])
     assert revisions["depth"].startswith("tryon-test/tiny-random-midas@")
+
+
+def test_native_noise_is_dropped_and_everything_else_passes(capfd):
+    from flows.quiet import NativeNoiseFilter
+
+    noise_filter = NativeNoiseFilter().start()
+    os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n")
+    os.write(2, b"W0000 00:00:1796020512.924080    8819 inference_feedback_manager.cc:114] Feedback manager\n")
+    os.write(2, b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n")
+    os.write(2, b"\rtry-on:  40%|####      | 2/5")  # a progress bar redraw: no newline, passed on at once
+    os.write(2, b"\nE0000 00:00:1.0 1 real_error.cc:1] kept: errors are not noise\n")
+    noise_filter.stop()
+    err = capfd.readouterr().err
+    assert err == "\rtry-on:  40%|####      | 2/5\nE0000 00:00:1.0 1 real_error.cc:1] kept: errors are not noise\n"

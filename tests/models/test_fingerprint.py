@@ -22,6 +22,15 @@ def test_fingerprint_stable_across_loads(tiny_env):
     assert FileHashCache(tiny_env / "hub" / HASH_CACHE_NAME).entries  # hashes remembered on disk
 
 
+def test_warm_start_hashes_nothing(tiny_env, monkeypatch):
+    preset = get_preset("tiny")
+    model_files_fingerprint(preset)  # cold or warm: every file's hash is on disk afterwards
+    hashed = []
+    monkeypatch.setattr("tryon.models.fingerprint.sha256_file", lambda path: hashed.append(path))
+    model_files_fingerprint(preset)
+    assert hashed == []  # known (path, size, mtime): no file re-read
+
+
 def test_fingerprint_changes_when_a_weight_file_changes(tiny_hf_home, tmp_path, monkeypatch):
     copy = tmp_path / "hf-home"
     shutil.copytree(tiny_hf_home, copy, symlinks=True)
