@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import select
 import sys
 import threading
 import warnings
@@ -89,6 +90,7 @@ class NativeNoiseFilter:
     def __init__(self) -> None:
         self._terminal_fd: int | None = None
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     def start(self) -> "NativeNoiseFilter":
         try:
@@ -110,9 +112,12 @@ class NativeNoiseFilter:
             sys.stderr.flush()
         except ValueError:
             pass
-        os.dup2(self._terminal_fd, 2)  # drops our write end of the pipe: the thread sees end of file
+        os.dup2(self._terminal_fd, 2)  # fd 2 is the terminal again; what we wrote before is in the pipe
+        self._stopping.set()
         if self._thread is not None:
-            self._thread.join(timeout=2)  # a child still holding the pipe (Prefect's server) must not block exit
+            # A child that inherited the pipe (Prefect's server) keeps it open, so the thread stops on
+            # the flag once the pipe has nothing more to read, rather than on end of file.
+            self._thread.join(timeout=2)
             if self._thread.is_alive():
                 return  # the thread still writes to the terminal copy; the process exit closes it
         os.close(self._terminal_fd)
@@ -120,11 +125,21 @@ class NativeNoiseFilter:
 
     def _forward(self, read_fd: int) -> None:
         pending = b""
-        with os.fdopen(read_fd, "rb", buffering=0) as pipe:
-            while chunk := pipe.read(65536):
+        try:
+            while True:
+                readable, _, _ = select.select([read_fd], [], [], 0.1)
+                if not readable:
+                    if self._stopping.is_set():
+                        break
+                    continue
+                chunk = os.read(read_fd, 65536)
+                if not chunk:
+                    break
                 pending = self._pass_on(pending + chunk)
             if pending and not NATIVE_NOISE.match(pending):
                 self._write(pending)
+        finally:
+            os.close(read_fd)
 
     def _pass_on(self, data: bytes) -> bytes:
         """Write the complete lines of `data` that are not noise; return what must wait for more bytes."""

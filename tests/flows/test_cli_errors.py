@@ -152,3 +152,16 @@ def test_native_noise_is_dropped_and_everything_else_passes(capfd):
     noise_filter.stop()
     err = capfd.readouterr().err
     assert err == "\rtry-on:  40%|####      | 2/5\nE0000 00:00:1.0 1 real_error.cc:1] kept: errors are not noise\n"
+
+
+def test_missing_device_is_refused_before_the_run(tmp_path, capsys):
+    import torch
+
+    from flows.cli import main
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    assert main(["run", str(MANIFEST), "--catalogue", str(tmp_path / "out"), "--device", "cuda", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "no CUDA device" in err and "--device cpu" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
