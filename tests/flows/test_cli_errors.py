@@ -165,3 +165,19 @@ def test_missing_device_is_refused_before_the_run(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "no CUDA device" in err and "--device cpu" in err and "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.flow
+def test_rerun_failed_checks_its_parent_run_before_prefect_starts(sample_dir, tmp_path, capsys):
+    from flows.cli import main
+
+    catalogue = tmp_path / "out"
+    assert main(["run", str(sample_dir / "manifest.parquet"), "--catalogue", str(catalogue), "-q"]) == 0
+    runs_before = sorted((catalogue / "runs").iterdir())
+    (sample_dir / "manifest.parquet").unlink()
+    assert main(["rerun-failed", "--catalogue", str(catalogue), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "manifest.parquet" in err and "does not exist" in err and "Traceback" not in err
+    assert sorted((catalogue / "runs").iterdir()) == runs_before  # no run was started
+    assert main(["rerun-failed", "--catalogue", str(tmp_path / "not-a-catalogue")]) == 2
+    assert "is not a tryon catalogue" in capsys.readouterr().err
