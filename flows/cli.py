@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Callable
 
 import flows  # noqa: F401 - Prefect defaults before any prefect import
 
@@ -19,14 +20,14 @@ SAMPLE_MANIFEST = REPO_ROOT / "data" / "sample" / "manifest.parquet"
 def _run(args: argparse.Namespace) -> int:
     from tryon.catalogue.store import Catalogue
     from tryon.config import load_config
-    from tryon.manifest import read_manifest
+    from tryon.preflight import check_run
 
     config = load_config(args.config, engine=args.engine, models=args.models, data_root=args.data_root,
                          device=args.device, shard_size=args.shard_size, batch_size=args.batch_size,
                          executor=args.executor, workers=args.workers)
-    frame = read_manifest(args.manifest)  # manifest-level errors: one line here, before Prefect starts
-    _check_only(args.only, frame, args.manifest)
     _check_models_preset(config, given=args.models)
+    frame = check_run(config, args.manifest)  # manifest, models, device: one message here, before Prefect starts
+    _check_only(args.only, frame, args.manifest)
     Catalogue(args.catalogue).check_writable()  # a file, no permission, or busy: one line, before Prefect
 
     from flows.catalogue_run import catalogue_run
@@ -85,10 +86,14 @@ def _maybe_report(catalogue: Path) -> None:
 
 def _rerun_failed(args: argparse.Namespace) -> int:
     from tryon.catalogue.store import Catalogue
+    from tryon.config import config_from_record
+    from tryon.preflight import check_run
 
     if not Catalogue(args.catalogue).exists():
         raise TryonError(f"{args.catalogue} is not a tryon catalogue (no runs/ folder); run `tryon run` first")
     Catalogue(args.catalogue).check_writable()
+    parent = Catalogue(args.catalogue).run_record(args.run)
+    check_run(config_from_record(parent["config"]), parent["manifest"])
     from flows.prefect_server import prepare_prefect_api
     from flows.rerun_failed import rerun_failed
 
@@ -100,11 +105,11 @@ def _rerun_failed(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from tryon.config import load_config
-    from tryon.manifest import read_manifest
+    from tryon.preflight import check_run
 
     config = load_config(args.config, engine=args.engine, models=args.models, data_root=args.data_root)
-    read_manifest(args.manifest)
     _check_models_preset(config, given=args.models)
+    check_run(config, args.manifest)
     if Path(args.catalogue).exists() and not Path(args.catalogue).is_dir():
         raise TryonError(f"catalogue {args.catalogue} is a file, not a folder; pass a folder (it is created if missing)")
     from flows.prefect_server import prepare_prefect_api
@@ -223,6 +228,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def run_handled(command: Callable[[], int | None], verbose: bool) -> int:
+    """Run one CLI command; the exit code it returns, or 2 with one `tryon: error:` line for a TryonError.
+
+    The error may be raised here or inside a Prefect flow or task (Prefect re-raises it from the flow
+    call). Unless `verbose`, Prefect's own failure logs with their tracebacks and known third-party
+    start-up noise are kept off the terminal (flows/quiet.py), so a known error reads as that line.
+    """
+    from flows.quiet import NativeNoiseFilter, hide_prefect_failure_logs, quiet_third_party
+
+    native_filter = None
+    if not verbose:
+        quiet_third_party()
+        hide_prefect_failure_logs()
+        native_filter = NativeNoiseFilter().start()
+    try:
+        return int(command() or 0)
+    except TryonError as error:
+        print(f"tryon: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("tryon: interrupted; finished shards are saved, rerun the same command to resume", file=sys.stderr)
+        return 130
+    finally:
+        if native_filter is not None:
+            native_filter.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -232,14 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.verbose:
         logging.getLogger("tryon").setLevel(logging.INFO)
-    try:
-        return int(args.handler(args) or 0)
-    except TryonError as error:
-        print(f"tryon: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("tryon: interrupted; finished shards are saved, rerun the same command to resume", file=sys.stderr)
-        return 130
+    return run_handled(lambda: args.handler(args), verbose=args.verbose)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from prefect import flow
 
 from flows.catalogue_run import catalogue_run
 from tryon.catalogue.store import Catalogue
-from tryon.config import RunConfig
+from tryon.config import config_from_record
 from tryon.errors import TryonError
 from tryon.failures import failed_pair_ids, rejected_pair_ids, review_pair_ids
 
@@ -31,7 +31,7 @@ def rerun_failed(catalogue: str, run_id: str | None = None, include_review: bool
     if not pair_ids:
         raise TryonError(f"no failed{' or rejected' if include_rejected else ''} pairs to rerun in {root.root}"
                          + (f" for run {run_id}" if run_id else ""))
-    config = RunConfig.model_validate_json(parent["config"])
+    config = config_from_record(parent["config"])
     reseed_ids = sorted(set(review_pair_ids(root)) & set(pair_ids)) if include_review else []
     reseed_ids = sorted(set(reseed_ids) | set(rejected_ids))
     return catalogue_run(

@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,21 @@ def test_invalid_config_names_the_field(tmp_path: Path, text: str, fragment: str
 def test_missing_config_file_is_a_clear_error(tmp_path: Path):
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_depth_checkpoint_settings_moved_to_the_lock(tmp_path: Path):
+    config_file = tmp_path / "old.toml"
+    config_file.write_text('[depth]\nrepo_id = "lllyasviel/Annotators"\nrevision = "' + "a" * 40 + '"\n'
+                           "detect_resolution = 256\n")
+    with pytest.raises(ConfigError, match=r"depth\.repo_id, depth\.revision no longer belong in the run config.*"
+                                          r"models\.lock\.toml"):
+        load_config(config_file)
+
+
+def test_old_run_records_still_load_without_the_moved_depth_settings():
+    from tryon.config import config_from_record
+
+    old = RunConfig(engine="sdxl").model_dump(mode="json")
+    old["depth"].update(repo_id="lllyasviel/Annotators", revision="a" * 40, filename="x.pt", sha256=None)
+    config = config_from_record(json.dumps(old))
+    assert config == RunConfig(engine="sdxl")

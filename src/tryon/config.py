@@ -65,16 +65,27 @@ class MaskingConfig(_Strict):
 
 
 class DepthConfig(_Strict):
-    """MiDaS depth (controlnet-aux) with its checkpoint pinned."""
+    """How MiDaS depth (controlnet-aux) runs. Which checkpoint it loads is pinned in models.lock.toml
+    (the preset's `depth` component: repo, commit SHA, file, sha256, size), like every other model."""
 
-    repo_id: str = "lllyasviel/Annotators"
-    # Commit SHA as seen in HF cache snapshot folder names in public code; not yet checked
-    # against the hub from this project's machines (no hub access here).
-    revision: str = "982e7edaec38759d914a963c48c4726685de7d96"
-    filename: str = "dpt_hybrid-midas-501f0c75.pt"
-    sha256: str | None = Field(None, description="Expected sha256 of the checkpoint file; checked before loading when set.")
     model_type: Literal["dpt_hybrid", "dpt_large", "midas_v21", "midas_v21_small"] = "dpt_hybrid"
     detect_resolution: int = Field(384, ge=64, le=2048)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _checkpoint_moved_to_lock(cls, data):
+        moved = sorted(set(data) & MOVED_DEPTH_KEYS) if isinstance(data, dict) else []
+        if moved:
+            raise ValueError(
+                f"depth.{', depth.'.join(moved)} no longer belong in the run config: the depth checkpoint is pinned in "
+                "models.lock.toml with the other models ([presets.<preset>.components.depth]); remove "
+                f"{'them' if len(moved) > 1 else 'it'} from the config"
+            )
+        return data
+
+
+# Settings of the depth checkpoint that older configs carried; they now live in the model lock.
+MOVED_DEPTH_KEYS = frozenset({"repo_id", "revision", "filename", "sha256"})
 
 
 class SdxlConfig(_Strict):
@@ -196,6 +207,17 @@ def validate_config(data: dict) -> RunConfig:
             f"{'.'.join(str(part) for part in item['loc']) or 'config'}: {item['msg']}" for item in error.errors()
         )
         raise ConfigError(f"invalid configuration: {problems}") from None
+
+
+def config_from_record(config_json: str) -> RunConfig:
+    """The config a run record stored, readable after the depth checkpoint settings moved to the lock:
+    a record written before still carries depth.repo_id/revision/filename/sha256, which are dropped."""
+    import json
+
+    data = json.loads(config_json)
+    if isinstance(data.get("depth"), dict):
+        data["depth"] = {key: value for key, value in data["depth"].items() if key not in MOVED_DEPTH_KEYS}
+    return validate_config(data)
 
 
 def load_config(path: str | Path | None = None, **overrides) -> RunConfig:

@@ -76,7 +76,9 @@ class ShardProcessor:
         self.engine = self.engine or build_engine(self.config)
         self.masking = self.masking or MaskingStage(self.config.masking, self.config.limits)
         if self.engine.needs_depth and self.depth is None:
-            self.depth = DepthStage(self.config.depth, device=self.config.device)
+            from tryon.models.lock import get_preset
+
+            self.depth = DepthStage(self.config.depth, get_preset(self.config.models), device=self.config.device)
         for stage_name, stage in (("engine", self.engine), ("masking", self.masking), ("depth", self.depth)):
             if stage is None:
                 continue

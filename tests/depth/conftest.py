@@ -2,14 +2,15 @@ import socket
 from pathlib import Path
 
 import pytest
+import torch
 
-from tests.tiny_depth import FAKE_REPO, FAKE_REVISION, FILENAME, random_dpt_hybrid_state, write_hf_cache
+from tests.tiny_models import tiny_hf_home  # noqa: F401 - fixture
 
 
 @pytest.fixture(scope="session")
-def hf_cache(tmp_path_factory):
-    """A local HF cache holding random DPT-Hybrid weights under a fake repo id; hub access is switched
-    off (HF_HUB_OFFLINE=1, and any socket connect fails) so a download attempt would fail the test."""
+def hf_cache(tiny_hf_home):  # noqa: F811
+    """The tiny preset's hub cache (it holds the random-weight MiDaS), with hub access switched off
+    (HF_HUB_OFFLINE=1, and any non-loopback socket connect fails) so a download attempt fails the test."""
     from huggingface_hub import constants
 
     patch = pytest.MonkeyPatch()
@@ -26,9 +27,7 @@ def hf_cache(tmp_path_factory):
         return original_connect(sock, address)
 
     patch.setattr(socket.socket, "connect", connect)
-    cache_dir = tmp_path_factory.mktemp("hf_hub")
-    checkpoint = write_hf_cache(cache_dir, FAKE_REPO, FAKE_REVISION, FILENAME, random_dpt_hybrid_state())
-    yield cache_dir, checkpoint
+    yield tiny_hf_home / "hub"
     patch.undo()
 
 
@@ -37,21 +36,28 @@ def _no_network(self, address):
 
 
 @pytest.fixture(scope="session")
-def fake_depth_config(hf_cache):
-    """A DepthConfig pointing at the fake repo, sha256 pinned, small detect resolution for speed."""
+def tiny_preset():
+    from tryon.models.lock import get_preset
+
+    return get_preset("tiny")
+
+
+@pytest.fixture(scope="session")
+def fake_depth_config():
+    """Small detect resolution for speed; the checkpoint itself comes from the preset's lock entry."""
     from tryon.config import DepthConfig
-    from tryon.hashing import sha256_file
 
-    _, checkpoint = hf_cache
-    return DepthConfig(
-        repo_id=FAKE_REPO, revision=FAKE_REVISION, filename=FILENAME, sha256=sha256_file(checkpoint),
-        model_type="dpt_hybrid", detect_resolution=64,
-    )
+    return DepthConfig(model_type="dpt_hybrid", detect_resolution=64)
 
 
-@pytest.fixture(name="write_hf_cache")
-def write_hf_cache_fixture():
-    return write_hf_cache
+def write_checkpoint(cache_dir: Path, component, payload) -> Path:
+    """Put `payload` (torch.save) where the hub cache keeps `component`'s weight file."""
+    from tryon.models.registry import local_file
+
+    path = local_file(component, component.weight_path, cache_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(payload, path)
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -11,12 +11,13 @@ from PIL import Image
 from tryon.config import DepthConfig
 from tryon.depth import DepthStage
 from tryon.errors import ModelUnavailableError
+from tryon.models.lock import get_preset
 
 pytestmark = pytest.mark.slow
 
 
 def test_pinned_checkpoint_loads_and_sees_the_face_in_front(sample_people_dir):
-    stage = DepthStage(DepthConfig(), device="auto")
+    stage = DepthStage(DepthConfig(), get_preset("sdxl"), device="auto")
     try:
         stage.setup()
     except ModelUnavailableError as error:

@@ -1,22 +1,30 @@
-"""DepthStage through the real loading path, with random DPT-Hybrid weights in a fake local HF cache."""
+"""DepthStage through the real loading path: the tiny preset's random DPT-Hybrid weights, pinned in the lock."""
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from tests.depth.conftest import write_checkpoint
 from tryon.config import DepthConfig
 from tryon.depth import DepthStage
-from tryon.errors import ConfigError, ModelUnavailableError
+from tryon.errors import ModelUnavailableError
+from tryon.hashing import sha256_file
+from tryon.models.lock import PinnedFile
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "people"
 
 
+def with_depth(preset, **changes):
+    """`preset` whose depth component has `changes` (e.g. another revision or files)."""
+    return replace(preset, components={**preset.components, "depth": replace(preset.components["depth"], **changes)})
+
+
 @pytest.fixture(scope="module")
-def depth_stage(hf_cache, fake_depth_config):
-    cache_dir, _ = hf_cache
-    stage = DepthStage(fake_depth_config, device="cpu", cache_dir=cache_dir)
+def depth_stage(hf_cache, tiny_preset, fake_depth_config):
+    stage = DepthStage(fake_depth_config, tiny_preset, device="cpu", cache_dir=hf_cache)
     stage.setup()
     return stage
 
@@ -52,30 +60,26 @@ def test_cpu_time_for_one_image_at_default_resolution(depth_stage):
     assert depth.size == astronaut.size
 
 
-def test_fingerprint_follows_pinning(fake_depth_config):
-    base = DepthStage(fake_depth_config, device="cpu").fingerprint()
-    assert base != DepthStage(fake_depth_config.model_copy(update={"detect_resolution": 512}), device="cpu").fingerprint()
-    assert base != DepthStage(fake_depth_config.model_copy(update={"revision": "f" * 40}), device="cpu").fingerprint()
+def test_fingerprint_follows_the_lock(tiny_preset, fake_depth_config):
+    base = DepthStage(fake_depth_config, tiny_preset, device="cpu").fingerprint()
+    assert base != DepthStage(fake_depth_config.model_copy(update={"detect_resolution": 512}), tiny_preset,
+                              device="cpu").fingerprint()
+    assert base != DepthStage(fake_depth_config, with_depth(tiny_preset, revision="f" * 40), device="cpu").fingerprint()
 
 
-def test_absent_checkpoint_says_what_to_run(hf_cache, fake_depth_config):
-    cache_dir, _ = hf_cache
-    config = fake_depth_config.model_copy(update={"revision": "a" * 40})
-    with pytest.raises(ModelUnavailableError, match="huggingface-cli download tryon-tests/random-midas"):
-        DepthStage(config, device="cpu", cache_dir=cache_dir).setup()
+def test_absent_checkpoint_says_what_to_run(hf_cache, tiny_preset, fake_depth_config):
+    preset = with_depth(tiny_preset, revision="a" * 40)
+    with pytest.raises(ModelUnavailableError, match="(?s)depth file dpt_hybrid-midas-random.safetensors .* is missing.*"
+                                                    "tryon models build-tiny"):
+        DepthStage(fake_depth_config, preset, device="cpu", cache_dir=hf_cache).setup()
 
 
-def test_moving_revision_is_refused(hf_cache, fake_depth_config):
-    cache_dir, _ = hf_cache
-    with pytest.raises(ConfigError, match="commit SHA"):
-        DepthStage(fake_depth_config.model_copy(update={"revision": "main"}), device="cpu", cache_dir=cache_dir).setup()
-
-
-def test_sha256_mismatch_is_refused(hf_cache, fake_depth_config):
-    cache_dir, _ = hf_cache
-    config = fake_depth_config.model_copy(update={"sha256": "0" * 64})
-    with pytest.raises(ModelUnavailableError, match="sha256"):
-        DepthStage(config, device="cpu", cache_dir=cache_dir).setup()
+def test_sha256_mismatch_is_refused_naming_the_file(hf_cache, tiny_preset, fake_depth_config):
+    depth = tiny_preset.components["depth"]
+    [pinned] = depth.files
+    preset = with_depth(tiny_preset, files=(replace(pinned, sha256="0" * 64),))
+    with pytest.raises(ModelUnavailableError, match=f"depth file {pinned.path} .* has sha256 .* the lock pins 000000000000"):
+        DepthStage(fake_depth_config, preset, device="cpu", cache_dir=hf_cache).setup()
 
 
 class _Payload:
@@ -83,20 +87,29 @@ class _Payload:
         return (print, ("this must never run",))
 
 
-def test_pickled_code_is_refused(tmp_path, write_hf_cache, fake_depth_config):
-    revision = "b" * 40
-    write_hf_cache(tmp_path, fake_depth_config.repo_id, revision, fake_depth_config.filename, {"weight": _Payload()})
-    config = fake_depth_config.model_copy(update={"revision": revision, "sha256": None})
+def _pt_depth(tiny_preset, revision: str):
+    """A depth component whose checkpoint is a .pt file, as the real MiDaS release is."""
+    return replace(tiny_preset.components["depth"], revision=revision, weight_name="midas.pt",
+                   files=(PinnedFile("midas.pt"),))
+
+
+def test_pickled_code_is_refused(tmp_path, tiny_preset, fake_depth_config):
+    component = _pt_depth(tiny_preset, "b" * 40)
+    path = write_checkpoint(tmp_path, component, {"weight": _Payload()})
+    component = replace(component, files=(PinnedFile("midas.pt", sha256_file(path), path.stat().st_size),))
+    preset = with_depth(tiny_preset, **{key: getattr(component, key) for key in ("revision", "weight_name", "files")})
     with pytest.raises(ModelUnavailableError, match="refused rather than unpickled"):
-        DepthStage(config, device="cpu", cache_dir=tmp_path).setup()
+        DepthStage(fake_depth_config, preset, device="cpu", cache_dir=tmp_path).setup()
 
 
-def test_hub_only_model_types_are_refused(tmp_path, write_hf_cache, fake_depth_config):
-    revision = "c" * 40
-    write_hf_cache(tmp_path, fake_depth_config.repo_id, revision, fake_depth_config.filename, {})
-    config = fake_depth_config.model_copy(update={"revision": revision, "sha256": None, "model_type": "midas_v21_small"})
+def test_hub_only_model_types_are_refused(tmp_path, tiny_preset, fake_depth_config):
+    component = _pt_depth(tiny_preset, "c" * 40)
+    path = write_checkpoint(tmp_path, component, {})
+    preset = with_depth(tiny_preset, revision=component.revision, weight_name="midas.pt",
+                        files=(PinnedFile("midas.pt", sha256_file(path), path.stat().st_size),))
+    config = fake_depth_config.model_copy(update={"model_type": "midas_v21_small"})
     with pytest.raises(ModelUnavailableError, match="torch.hub"):
-        DepthStage(config, device="cpu", cache_dir=tmp_path).setup()
+        DepthStage(config, preset, device="cpu", cache_dir=tmp_path).setup()
 
 
 def test_stage_pickles_without_its_model(depth_stage):

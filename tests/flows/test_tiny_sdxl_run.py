@@ -1,5 +1,5 @@
 """The sdxl engine end to end through `catalogue_run` on the sample manifest, with the tiny
-random-weight preset and a random-weight MiDaS, all loaded offline through the production path."""
+random-weight preset (its random-weight MiDaS included), all loaded offline through the production path."""
 
 from __future__ import annotations
 
@@ -11,30 +11,17 @@ import pytest
 from PIL import Image
 
 import tryon.catalogue as cat
-from tryon.config import DepthConfig
-from tryon.hashing import sha256_file
-
 from tests.conftest import SAMPLE_DIR
-from tests.tiny_depth import FAKE_REPO, FAKE_REVISION, FILENAME, random_dpt_hybrid_state, write_hf_cache
-from tests.tiny_models import tiny_config, tiny_hf_home, use_hf_home  # noqa: F401 - fixture
+from tests.tiny_models import tiny_config, tiny_env, tiny_hf_home  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow]
 
 
-@pytest.fixture
-def tiny_depth_env(monkeypatch, tiny_hf_home):  # noqa: F811
-    use_hf_home(monkeypatch, tiny_hf_home)
-    checkpoint = tiny_hf_home / "hub" / f"models--{FAKE_REPO.replace('/', '--')}" / "snapshots" / FAKE_REVISION / FILENAME
-    if not checkpoint.exists():
-        write_hf_cache(tiny_hf_home / "hub", FAKE_REPO, FAKE_REVISION, FILENAME, random_dpt_hybrid_state())
-    return DepthConfig(repo_id=FAKE_REPO, revision=FAKE_REVISION, filename=FILENAME, sha256=sha256_file(checkpoint),
-                       detect_resolution=64)
-
-
-def test_tiny_sdxl_catalogue_run(tiny_depth_env, tmp_path):
+def test_tiny_sdxl_catalogue_run(tiny_env, tmp_path):  # noqa: F811
     from flows.catalogue_run import catalogue_run
+    from tryon.config import DepthConfig
 
-    config = tiny_config().model_copy(update={"depth": tiny_depth_env, "batch_size": 2})
+    config = tiny_config().model_copy(update={"depth": DepthConfig(detect_resolution=64), "batch_size": 2})
     record = catalogue_run(manifest=str(SAMPLE_DIR / "manifest.parquet"), catalogue=str(tmp_path),
                            config=config, show_progress=False)
     assert record["pairs_succeeded"] == 4 and json.loads(record["failures_by_type"]) == {"person_cut_off": 1}

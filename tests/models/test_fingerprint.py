@@ -1,5 +1,6 @@
 import os
 import shutil
+from dataclasses import replace
 
 import pytest
 
@@ -21,6 +22,15 @@ def test_fingerprint_stable_across_loads(tiny_env):
     assert FileHashCache(tiny_env / "hub" / HASH_CACHE_NAME).entries  # hashes remembered on disk
 
 
+def test_warm_start_hashes_nothing(tiny_env, monkeypatch):
+    preset = get_preset("tiny")
+    model_files_fingerprint(preset)  # cold or warm: every file's hash is on disk afterwards
+    hashed = []
+    monkeypatch.setattr("tryon.models.fingerprint.sha256_file", lambda path: hashed.append(path))
+    model_files_fingerprint(preset)
+    assert hashed == []  # known (path, size, mtime): no file re-read
+
+
 def test_fingerprint_changes_when_a_weight_file_changes(tiny_hf_home, tmp_path, monkeypatch):
     copy = tmp_path / "hf-home"
     shutil.copytree(tiny_hf_home, copy, symlinks=True)
@@ -34,14 +44,14 @@ def test_fingerprint_changes_when_a_weight_file_changes(tiny_hf_home, tmp_path, 
         byte = handle.read(1)
         handle.seek(-3, os.SEEK_END)
         handle.write(bytes([byte[0] ^ 0xFF]))
-    with pytest.raises(ModelUnavailableError, match="does not match its pinned sha256"):
-        model_files_fingerprint(preset)  # altered in place: refused
-    # The same change, made the way a new revision arrives: a new content-addressed blob.
-    new_blob = os.path.join(os.path.dirname(blob), sha256_file(blob))
-    os.replace(blob, new_blob)
-    os.remove(weights)
-    os.symlink(os.path.relpath(new_blob, os.path.dirname(weights)), weights)
-    after, _ = model_files_fingerprint(preset)
+    with pytest.raises(ModelUnavailableError, match="vae file diffusion_pytorch_model.safetensors .* has sha256 .* "
+                                                    "altered or corrupted"):
+        model_files_fingerprint(preset)  # altered in place, same size: refused
+    # The same change, made the way new weights arrive: the lock pins the new content.
+    vae = preset.components["vae"]
+    files = tuple(replace(pinned, sha256=sha256_file(blob)) if pinned.path == "diffusion_pytorch_model.safetensors"
+                  else pinned for pinned in vae.files)
+    after, _ = model_files_fingerprint(replace(preset, components={**preset.components, "vae": replace(vae, files=files)}))
     assert after != before
 
 

@@ -1,50 +1,43 @@
-"""Find the pinned MiDaS checkpoint in the local Hugging Face cache and build the model from it safely."""
+"""Find the pinned MiDaS checkpoint in the local Hugging Face cache, check it, and build the model from it safely."""
 
 from __future__ import annotations
 
-import re
 import warnings
 from pathlib import Path
 
 import torch
 
-from tryon.config import DepthConfig
-from tryon.errors import ConfigError, ModelUnavailableError
+from tryon.errors import ModelUnavailableError
 from tryon.models.checkpoints import load_tensors
+from tryon.models.fingerprint import FileHashCache, HASH_CACHE_NAME
+from tryon.models.integrity import require_verified
+from tryon.models.lock import Component, Preset
+from tryon.models.registry import local_file
 
-COMMIT_SHA = re.compile(r"^[0-9a-f]{40}$")
 # controlnet-aux's DPT backbones are built by timm with pretrained=False: nothing is fetched.
 # midas_v21 / midas_v21_small fetch their backbone code through torch.hub (GitHub) even for
 # random weights, which an offline worker cannot do.
 DPT_BACKBONES = {"dpt_hybrid": "vitb_rn50_384", "dpt_large": "vitl16_384"}
 
 
-def pull_command(config: DepthConfig) -> str:
-    return (
-        f"huggingface-cli download {config.repo_id} {config.filename} --revision {config.revision}"
-    )
-
-
-def locate_checkpoint(config: DepthConfig, cache_dir: str | Path | None = None) -> Path:
-    """Path of the checkpoint in the local HF cache; never touches the network."""
-    from huggingface_hub import hf_hub_download
-    from huggingface_hub.errors import LocalEntryNotFoundError
-
-    if not COMMIT_SHA.match(config.revision):
-        raise ConfigError(
-            f"depth.revision {config.revision!r} is not a 40-character commit SHA; pin the commit so the weights cannot move"
-        )
+def verified_checkpoint(preset: Preset, cache_dir: Path) -> Path:
+    """Local path of the preset's depth checkpoint once its size and sha256 match the lock (hashes are
+    remembered by size and mtime); ModelUnavailableError names the file and what to run otherwise."""
+    component: Component = preset.components["depth"]
+    hash_cache = FileHashCache(Path(cache_dir) / HASH_CACHE_NAME)
     try:
-        path = hf_hub_download(
-            config.repo_id, config.filename, revision=config.revision, cache_dir=cache_dir, local_files_only=True
-        )
-    except (LocalEntryNotFoundError, FileNotFoundError, OSError) as error:
-        raise ModelUnavailableError(
-            f"depth checkpoint {config.repo_id}@{config.revision} file {config.filename} is not in the local "
-            f"Hugging Face cache ({cache_dir or 'HF_HUB_CACHE'}): {type(error).__name__}. On a machine with hub access run "
-            f"`{pull_command(config)}` and copy the cache to this worker"
-        ) from None
-    return Path(path)
+        require_verified(preset, Path(cache_dir), hash_cache.sha256, components=[component])
+    finally:
+        hash_cache.save()
+    return local_file(component, component.weight_path, Path(cache_dir))
+
+
+def _read_state(checkpoint: Path) -> dict:
+    if checkpoint.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        return load_file(str(checkpoint))
+    return load_tensors(checkpoint, "depth checkpoint")
 
 
 def build_depth_model(model_type: str, checkpoint: Path) -> torch.nn.Module:
@@ -56,7 +49,7 @@ def build_depth_model(model_type: str, checkpoint: Path) -> torch.nn.Module:
             f"depth.model_type {model_type!r} needs torch.hub to fetch backbone code from GitHub, which offline "
             f"workers cannot do; use one of {sorted(DPT_BACKBONES)}"
         )
-    state = load_tensors(checkpoint, "depth checkpoint")
+    state = _read_state(checkpoint)
     if isinstance(state, dict) and "optimizer" in state:  # training checkpoints keep the weights under "model"
         state = state["model"]
     state = {key: value.float() if value.is_floating_point() else value for key, value in state.items()}

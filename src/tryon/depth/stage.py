@@ -13,6 +13,7 @@ from tryon.conditioning import normalize_control_image
 from tryon.config import DepthConfig
 from tryon.errors import PairError
 from tryon.hashing import stable_hash
+from tryon.models.lock import Preset
 
 
 def resolve_device(device: str) -> torch.device:
@@ -27,8 +28,9 @@ class DepthStage:
     name = "depth"
     version = "1"
 
-    def __init__(self, config: DepthConfig, device: str = "auto", cache_dir: str | Path | None = None):
+    def __init__(self, config: DepthConfig, preset: Preset, device: str = "auto", cache_dir: str | Path | None = None):
         self.config = config
+        self.preset = preset  # its `depth` component pins the checkpoint
         self.device = resolve_device(device)
         self.cache_dir = cache_dir
         self._model: torch.nn.Module | None = None
@@ -36,15 +38,12 @@ class DepthStage:
     def setup(self) -> None:
         if self._model is not None:
             return
-        from tryon.depth.checkpoint import build_depth_model, locate_checkpoint
-        from tryon.models.checkpoints import verify_sha256
-
+        from tryon.depth.checkpoint import build_depth_model, verified_checkpoint
         from tryon.models.registry import hub_cache_dir
 
         # The hub cache is read from the environment now, as the model loader does (huggingface_hub
         # itself fixes it at import), so workers and tests can point HF_HOME elsewhere.
-        checkpoint = locate_checkpoint(self.config, self.cache_dir or hub_cache_dir())
-        verify_sha256(checkpoint, self.config.sha256, "depth.sha256")
+        checkpoint = verified_checkpoint(self.preset, Path(self.cache_dir or hub_cache_dir()))
         self._model = build_depth_model(self.config.model_type, checkpoint).to(self.device)
 
     def __getstate__(self) -> dict:
@@ -52,9 +51,9 @@ class DepthStage:
         return {**self.__dict__, "_model": None}
 
     def fingerprint(self) -> str:
-        config = self.config
+        config, checkpoint = self.config, self.preset.components["depth"]
         return stable_hash(
-            self.name, self.version, config.repo_id, config.revision, config.filename, config.sha256,
+            self.name, self.version, checkpoint.pinned, [(pinned.path, pinned.sha256) for pinned in checkpoint.files],
             config.model_type, config.detect_resolution, length=16,
         )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import replace
@@ -12,15 +11,11 @@ from tryon.atomic import atomic_write_text
 from tryon.errors import TryonError
 from tryon.hashing import sha256_file
 from tryon.models import tiny
-from tryon.models.lock import COMMIT_SHA, SHA256, dump_lock, get_preset, load_lock, lock_path
-from tryon.models.registry import hub_cache_dir, list_presets, pinned_files
+from tryon.models.integrity import check_files
+from tryon.models.lock import Component, PinnedFile, dump_lock, get_preset, load_lock, lock_path
+from tryon.models.registry import hub_cache_dir, list_presets
 
 __all__ = ["list_presets", "pull", "verify", "lock", "build_tiny", "register_cli"]
-
-
-def _git_blob_sha1(path: Path) -> str:
-    data = path.read_bytes()
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 def _require_online(action: str) -> None:
@@ -30,97 +25,90 @@ def _require_online(action: str) -> None:
 
 
 def verify(preset_name: str, cache_dir: Path | None = None) -> list[str]:
-    """Offline check of every pinned file: present, and content matching its hash. Returns the problems.
-
-    A file is checked against its sha256 in the lock when there is one, else against its blob name
-    in the HF cache (sha256 for LFS files, git blob sha1 for small ones), which a changed file no
-    longer matches.
-    """
+    """Offline check of every pinned file, hashed afresh: present, of its pinned size, with its pinned
+    sha256. Returns one line per problem, each naming the file and what to run."""
     preset = get_preset(preset_name)
     cache_dir = Path(cache_dir or hub_cache_dir())
-    problems = [f"{component.name} ({component.repo_id}): revision not pinned; run `tryon models lock {preset_name}`"
-                for component in preset.unresolved()]
-    for component in preset.all_components():
-        if not component.resolved:
-            continue
-        found = pinned_files(component, cache_dir)
-        if not found:
-            problems.append(f"{component.name} ({component.pinned}): not in {cache_dir}; "
-                            f"run `tryon models pull {preset_name}`")
-            continue
-        for relative in sorted(set(component.sha256) - set(found)):
-            problems.append(f"{component.name} ({component.pinned}): {relative} missing; "
-                            f"run `tryon models pull {preset_name}`")
-        for relative, path in found.items():
-            blob_name = Path(os.path.realpath(path)).name
-            if relative in component.sha256:
-                expected, actual, kind = component.sha256[relative], sha256_file(path), "sha256 in the lock"
-            elif SHA256.match(blob_name):
-                expected, actual, kind = blob_name, sha256_file(path), "sha256 blob name"
-            elif COMMIT_SHA.match(blob_name):
-                expected, actual, kind = blob_name, _git_blob_sha1(path), "git blob name"
-            else:
-                continue
-            if expected != actual:
-                problems.append(f"{component.name} ({component.pinned}): {relative} does not match its {kind} "
-                                f"(expected {expected[:12]}…, found {actual[:12]}…); delete {path} and run "
-                                f"`tryon models pull {preset_name}`")
-    return problems
+    return [f"{problem.describe()}; {problem.advice()}" for problem in check_files(preset, cache_dir, sha256_file)]
 
 
-def pull(preset_name: str, record_hashes: bool = False) -> Path:
-    """Download exactly the pinned files of a preset into the HF cache (needs hub access).
-
-    With `record_hashes`, write each file's sha256 into the lock so `verify` checks against it.
-    """
+def pull(preset_name: str) -> Path:
+    """Download exactly the pinned files of a preset into the HF cache (needs hub access), then verify them."""
     from huggingface_hub import snapshot_download
 
     preset = get_preset(preset_name)
     if preset.random_weights:
         raise TryonError(f"preset {preset_name!r} has random test weights; build it with `tryon models build-tiny`")
     preset.require_resolved()
+    unpinned = [f"{component.name} {pinned.path}" for component in preset.all_components()
+                for pinned in component.files if not pinned.hash_pinned]
+    if unpinned:
+        raise TryonError(f"preset {preset_name!r} has {len(unpinned)} file(s) without a pinned sha256 (e.g. "
+                         f"{unpinned[0]}), so a download could not be checked; run `tryon models lock {preset_name}` "
+                         "first (it records them from the hub) and commit models.lock.toml")
     _require_online("pull")
     cache_dir = hub_cache_dir()
     for component in preset.all_components():
         snapshot_download(component.repo_id, revision=component.revision, cache_dir=str(cache_dir),
-                          allow_patterns=list(component.allow_patterns) or None)
+                          allow_patterns=[pinned.path for pinned in component.files])
     problems = verify(preset_name, cache_dir)
     if problems:
         raise TryonError("downloaded files do not verify:\n  " + "\n  ".join(problems))
-    if record_hashes:
-        presets = load_lock()
-        updated = {name: replace(component, sha256={relative: sha256_file(path) for relative, path in
-                                                    pinned_files(component, cache_dir).items()})
-                   for name, component in preset.components.items()}
-        loras = {name: replace(component, sha256={relative: sha256_file(path) for relative, path in
-                                                  pinned_files(component, cache_dir).items()})
-                 for name, component in preset.loras.items()}
-        presets[preset_name] = replace(preset, components=updated, loras=loras)
-        atomic_write_text(lock_path(), dump_lock(presets))
     return cache_dir
 
 
+def _hub_pins(api, component: Component, revision: str, cache_dir: Path) -> tuple[PinnedFile, ...]:
+    """sha256 and size of each listed file at `revision`: the hub's LFS metadata for large files, a
+    download and a local hash for small (non-LFS) ones, whose sha256 the hub does not publish."""
+    from huggingface_hub import hf_hub_download
+
+    paths = [pinned.path for pinned in component.files]
+    infos = {info.path: info for info in api.get_paths_info(component.repo_id, paths, revision=revision)}
+    pins = []
+    for path in paths:
+        info = infos.get(path)
+        if info is None or not hasattr(info, "size"):
+            raise TryonError(f"{component.name}: {path} does not exist in {component.repo_id}@{revision}; "
+                             "fix its [files] in models.lock.toml")
+        if info.lfs is not None:
+            pins.append(PinnedFile(path, sha256=info.lfs.sha256, size=int(info.lfs.size)))
+            continue
+        local = Path(hf_hub_download(component.repo_id, path, revision=revision, cache_dir=str(cache_dir)))
+        pins.append(PinnedFile(path, sha256=sha256_file(local), size=local.stat().st_size))
+    return tuple(pins)
+
+
 def lock(preset_name: str, branch: str = "main", update: bool = False) -> dict[str, str]:
-    """Resolve unpinned components (all of them with `update`) from `branch` to commit SHAs and rewrite the lock."""
+    """Pin a preset on a connected machine and rewrite the lock.
+
+    Without `update`: resolve components with no revision (from `branch`) and record the sha256
+    and size of every file still "unpinned". With `update`: move every component to the newest
+    commit of `branch` and record every file's sha256 and size anew.
+    """
     from huggingface_hub import HfApi
 
     presets = load_lock()
     preset = presets.get(preset_name) or get_preset(preset_name)
     if preset.random_weights:
-        raise TryonError(f"preset {preset_name!r} has fixed fake test revisions; nothing to resolve")
+        raise TryonError(f"preset {preset_name!r} has random test weights; `tryon models build-tiny` writes its pins")
     _require_online("lock")
     api = HfApi()
+    cache_dir = hub_cache_dir()
     resolved: dict[str, str] = {}
     commits: dict[str, str] = {}
 
-    def pin(component):
-        if component.resolved and not update:
+    def pin(component: Component) -> Component:
+        needs_hashes = any(not (pinned.hash_pinned and pinned.size is not None) for pinned in component.files)
+        if component.resolved and not update and not needs_hashes:
             return component
-        if component.repo_id not in commits:
-            commits[component.repo_id] = api.model_info(component.repo_id, revision=branch).sha
-        resolved[component.name] = f"{component.repo_id}@{commits[component.repo_id]}"
-        return replace(component, revision=commits[component.repo_id], sha256={},
-                       pinned_from=f"`tryon models lock` from branch {branch!r}")
+        revision, pinned_from = component.revision, component.pinned_from
+        if update or not component.resolved:
+            if component.repo_id not in commits:
+                commits[component.repo_id] = api.model_info(component.repo_id, revision=branch).sha
+            revision, pinned_from = commits[component.repo_id], f"`tryon models lock` from branch {branch!r}"
+        resolved[component.name] = f"{component.repo_id}@{revision}"
+        return replace(component, revision=revision, pinned_from=pinned_from,
+                       files=_hub_pins(api, replace(component, revision=revision), revision, cache_dir))
 
     presets[preset_name] = replace(
         preset, components={name: pin(component) for name, component in preset.components.items()},
@@ -143,7 +131,7 @@ def _cmd_list(args) -> int:
 
 
 def _cmd_pull(args) -> int:
-    cache_dir = pull(args.preset, record_hashes=args.record_hashes)
+    cache_dir = pull(args.preset)
     print(f"preset {args.preset!r} is in {cache_dir} and verifies")
     return 0
 
@@ -160,7 +148,7 @@ def _cmd_lock(args) -> int:
     resolved = lock(args.preset, branch=args.branch, update=args.update)
     for name, pinned in resolved.items():
         print(f"{name}: {pinned}")
-    print(f"wrote {lock_path()} ({len(resolved)} component(s) pinned)")
+    print(f"wrote {lock_path()} ({len(resolved)} component(s) pinned with file sha256 and sizes); commit it")
     return 0
 
 
@@ -178,15 +166,15 @@ def register_cli(subparsers) -> None:
         handler=_cmd_list)
     command = commands.add_parser("pull", help="download a preset's pinned files into the HF cache (needs hub)")
     command.add_argument("preset")
-    command.add_argument("--record-hashes", action="store_true", help="write file sha256s into the lock")
     command.set_defaults(handler=_cmd_pull)
     command = commands.add_parser("verify", help="offline: every pinned file present and unchanged")
     command.add_argument("preset")
     command.set_defaults(handler=_cmd_verify)
-    command = commands.add_parser("lock", help="resolve branch -> commit SHA and rewrite the lock (needs hub)")
+    command = commands.add_parser("lock", help="record revisions, file sha256 and sizes in the lock (needs hub)")
     command.add_argument("preset")
     command.add_argument("--branch", default="main")
-    command.add_argument("--update", action="store_true", help="re-resolve components that are already pinned")
+    command.add_argument("--update", action="store_true",
+                         help="move every component to the newest commit of --branch and re-record every file")
     command.set_defaults(handler=_cmd_lock)
     command = commands.add_parser("build-tiny", help="build the random-weight test preset (no download)")
     command.add_argument("--hf-home", default=None, help="default: $HF_HOME")

@@ -8,15 +8,15 @@ code, and reads safetensors only.
 from __future__ import annotations
 
 import logging
-import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from tryon.errors import ModelUnavailableError
-from tryon.models.fingerprint import (FileHashCache, HASH_CACHE_NAME, file_digests, library_versions,
-                                      model_fingerprint)
-from tryon.models.lock import SHA256, Component, Preset
-from tryon.models.registry import hub_cache_dir, require_cached
+from tryon.models.fingerprint import FileHashCache, HASH_CACHE_NAME, library_versions, model_fingerprint
+from tryon.models.integrity import require_verified
+from tryon.models.lock import Component, Preset
+from tryon.models.registry import hub_cache_dir
 
 logger = logging.getLogger(__name__)
 
@@ -62,30 +62,19 @@ def _pretrained(cls, component: Component, cache_dir: Path, dtype, subfolder: st
 
 
 def model_files_fingerprint(preset: Preset, cache_dir: Path | None = None) -> tuple[str, dict[str, str]]:
-    """Fingerprint of the cached pinned files (no model is loaded); raises if any are missing."""
+    """Fingerprint of the cached pinned files (no model is loaded).
+
+    Every pinned file must be present with its pinned size and sha256, else ModelUnavailableError
+    names the file. Hashes are remembered by (size, mtime), so a warm start does not re-hash.
+    """
     cache_dir = Path(cache_dir or hub_cache_dir())
-    files = require_cached(preset, cache_dir)
     versions = library_versions()
-    digests = file_digests(files, FileHashCache(cache_dir / HASH_CACHE_NAME))
-    refuse_mismatched_files(preset, files, digests)
+    hash_cache = FileHashCache(cache_dir / HASH_CACHE_NAME)
+    try:
+        digests = require_verified(preset, cache_dir, hash_cache.sha256)
+    finally:
+        hash_cache.save()
     return model_fingerprint(preset, digests, versions), versions
-
-
-def refuse_mismatched_files(preset: Preset, files: dict[str, dict[str, Path]], digests: dict[str, dict[str, str]]) -> None:
-    """A weight file whose content differs from its sha256 (in the lock, else the HF cache's
-    content-addressed blob name) is refused before anything is loaded from it."""
-    for component in preset.all_components():
-        for relative, path in files[component.name].items():
-            expected = component.sha256.get(relative)
-            if expected is None:
-                blob_name = Path(os.path.realpath(path)).name
-                expected = blob_name if SHA256.match(blob_name) else None
-            if expected is not None and digests[component.name][relative] != expected:
-                raise ModelUnavailableError(
-                    f"preset {preset.name!r}: {component.name} file {relative} ({path}) does not match its pinned "
-                    f"sha256 {expected[:12]}…; it was altered or corrupted: delete it and run "
-                    f"`tryon models pull {preset.name}`" + (" (or `tryon models build-tiny`)" if preset.random_weights else "")
-                )
 
 
 def load_pipeline(preset: Preset, device: str, cache_dir: Path | None = None) -> LoadedPipeline:
@@ -138,9 +127,12 @@ def load_pipeline(preset: Preset, device: str, cache_dir: Path | None = None) ->
     # 4. Every LoRA once, by adapter name; engines switch with set_adapters (never fuse)
     for name, lora in preset.loras.items():
         try:
-            pipeline.load_lora_weights(lora.repo_id, weight_name=lora.weight_name, revision=lora.revision,
-                                       subfolder=lora.subfolder, cache_dir=str(cache_dir), local_files_only=True,
-                                       adapter_name=name)
+            with warnings.catch_warnings():
+                # several named adapters on one model is the design, not the accident peft warns about
+                warnings.filterwarnings("ignore", message="Already found a `peft_config`")
+                pipeline.load_lora_weights(lora.repo_id, weight_name=lora.weight_name, revision=lora.revision,
+                                           subfolder=lora.subfolder, cache_dir=str(cache_dir),
+                                           local_files_only=True, adapter_name=name)
         except (OSError, ValueError) as error:
             raise ModelUnavailableError(f"cannot load LoRA {name!r} ({lora.pinned}): {error}; "
                                         f"run `tryon models verify {preset.name}`") from error

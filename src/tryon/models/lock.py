@@ -20,13 +20,37 @@ LOCK_ENV = "TRYON_MODELS_LOCK"
 LOCK_NAME = "models.lock.toml"
 COMMIT_SHA = re.compile(r"^[0-9a-f]{40}$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
-# Roles a diffusion preset must provide; the engine maps each to a loader class.
-REQUIRED_ROLES = ("base", "controlnet", "vae", "ip_adapter", "image_encoder")
+# Roles a diffusion preset must provide; the engine maps each to a loader class, the depth stage reads "depth".
+REQUIRED_ROLES = ("base", "controlnet", "vae", "ip_adapter", "image_encoder", "depth")
+# Single-file checkpoints that exist only as PyTorch tensors files; they are loaded with
+# torch.load(weights_only=True), which refuses anything that needs code to unpickle.
+TENSOR_CHECKPOINT_ROLES = ("depth", "sam")
 DTYPES = ("float32", "float16", "bfloat16")
+# What the lock says for a file whose sha256 or size is not known yet (e.g. pinned offline from a
+# snapshot name): `tryon models lock PRESET` on a connected machine fills it in; until then the
+# file does not verify and runs refuse it.
+UNPINNED = "unpinned"
 
 
 class LockError(ConfigError):
     """models.lock.toml is malformed or pins something that can move."""
+
+
+@dataclass(frozen=True)
+class PinnedFile:
+    """One file of a component, by its path in the repo, with the content the lock expects.
+
+    `sha256`/`size` are None where the lock says "unpinned": the file is named, but its content
+    is not known yet, so it cannot be verified.
+    """
+
+    path: str
+    sha256: str | None = None
+    size: int | None = None
+
+    @property
+    def hash_pinned(self) -> bool:
+        return self.sha256 is not None
 
 
 @dataclass(frozen=True)
@@ -39,10 +63,22 @@ class Component:
     subfolder: str | None = None
     variant: str | None = None
     torch_dtype: str = "float16"  # dtype on an accelerator; the CPU always runs float32
-    weight_name: str | None = None  # single-file weights (IP-Adapter, LoRA)
-    allow_patterns: tuple[str, ...] = ()
-    sha256: dict[str, str] = field(default_factory=dict, hash=False)  # repo path -> sha256
+    weight_name: str | None = None  # single-file weights (IP-Adapter, LoRA, depth checkpoint)
+    files: tuple[PinnedFile, ...] = ()  # every file this component needs, exactly; nothing else is pulled
     pinned_from: str = ""  # where the revision came from, for the reader of the lock
+
+    def file(self, path: str) -> PinnedFile:
+        for pinned in self.files:
+            if pinned.path == path:
+                return pinned
+        raise KeyError(f"{self.name} pins no file {path!r}")
+
+    @property
+    def weight_path(self) -> str | None:
+        """Repo path of the single weight file (subfolder/weight_name), if this component has one."""
+        if not self.weight_name:
+            return None
+        return f"{self.subfolder}/{self.weight_name}" if self.subfolder else self.weight_name
 
     @property
     def resolved(self) -> bool:
@@ -94,10 +130,29 @@ def lock_path() -> Path:
     return package_dir.parents[1] / LOCK_NAME
 
 
+def _pinned_file(label: str, path: str, entry) -> PinnedFile:
+    """`"path" = { sha256 = "<64 hex>" | "unpinned", size = <bytes> | "unpinned" }`."""
+    if not isinstance(entry, dict) or set(entry) - {"sha256", "size"}:
+        raise LockError(f'{label}: files."{path}" must be {{ sha256 = "<64 hex>", size = <bytes> }} '
+                        f'(or "{UNPINNED}" for a value not known yet)')
+    digest = entry.get("sha256", UNPINNED)
+    size = entry.get("size", UNPINNED)
+    if digest != UNPINNED and not SHA256.match(str(digest)):
+        raise LockError(f'{label}: sha256 of {path!r} is not 64 lowercase hex characters or "{UNPINNED}"')
+    if size != UNPINNED and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
+        raise LockError(f'{label}: size of {path!r} is not a byte count or "{UNPINNED}"')
+    return PinnedFile(path=path, sha256=None if digest == UNPINNED else digest,
+                      size=None if size == UNPINNED else size)
+
+
 def _component(preset: str, name: str, table: dict, where: Path) -> Component:
     label = f"{where}: presets.{preset}.{name}"
+    if "allow_patterns" in table or "sha256" in table:
+        raise LockError(f"{label}: allow_patterns and sha256 were replaced by a [files] table that lists every file "
+                        'with its sha256 and size ("path" = { sha256 = "...", size = N }); '
+                        f"list the files, then run `tryon models lock {preset}` on a connected machine")
     unknown = set(table) - {"repo_id", "revision", "subfolder", "variant", "torch_dtype", "weight_name",
-                            "allow_patterns", "sha256", "pinned_from"}
+                            "files", "pinned_from"}
     if unknown:
         raise LockError(f"{label}: unknown keys {sorted(unknown)}")
     if not table.get("repo_id"):
@@ -112,23 +167,29 @@ def _component(preset: str, name: str, table: dict, where: Path) -> Component:
     if torch_dtype not in DTYPES:
         raise LockError(f"{label}: torch_dtype {torch_dtype!r} is not one of {DTYPES}")
     weight_name = table.get("weight_name") or None
-    if weight_name and not weight_name.endswith(".safetensors"):
+    tensor_file = name in TENSOR_CHECKPOINT_ROLES and weight_name and weight_name.endswith((".pt", ".pth"))
+    if weight_name and not weight_name.endswith(".safetensors") and not tensor_file:
         raise LockError(f"{label}: weight_name {weight_name!r} is not a .safetensors file; pickled weights "
-                        "(.bin/.pt/.ckpt) can run code when loaded and are refused")
-    sha256 = dict(table.get("sha256", {}))
-    for path, digest in sha256.items():
-        if not SHA256.match(str(digest)):
-            raise LockError(f"{label}: sha256 of {path!r} is not 64 lowercase hex characters")
+                        "(.bin/.pt/.ckpt) can run code when loaded and are refused "
+                        f"(only {', '.join(TENSOR_CHECKPOINT_ROLES)} may be .pt/.pth, read with weights_only=True)")
+    files = tuple(_pinned_file(label, str(path), entry) for path, entry in sorted(table.get("files", {}).items()))
+    if not files:
+        raise LockError(f'{label}: no [files] listed; name every file the component needs '
+                        '("path" = { sha256 = "...", size = N }), or sha256 = "unpinned" until '
+                        f"`tryon models lock {preset}` fills them in")
+    subfolder = table.get("subfolder") or None
+    weight_path = (f"{subfolder}/{weight_name}" if subfolder else weight_name) if weight_name else None
+    if weight_path and weight_path not in {pinned.path for pinned in files}:
+        raise LockError(f"{label}: weight file {weight_path!r} is not listed in its [files]")
     return Component(
         name=name,
         repo_id=table["repo_id"],
         revision=revision,
-        subfolder=table.get("subfolder") or None,
+        subfolder=subfolder,
         variant=table.get("variant") or None,
         torch_dtype=torch_dtype,
         weight_name=weight_name,
-        allow_patterns=tuple(table.get("allow_patterns", ())),
-        sha256=sha256,
+        files=files,
         pinned_from=table.get("pinned_from", ""),
     )
 
@@ -177,6 +238,15 @@ def get_preset(name: str, path: Path | str | None = None) -> Preset:
     return presets[name]
 
 
+LOCK_HEADER = """\
+# Every model a run uses, pinned: each component's Hugging Face repo at a full 40-hex commit SHA, and every
+# file it needs with its sha256 and size in bytes. `tryon models verify PRESET` checks the local cache against
+# this file; `tryon models pull PRESET` downloads exactly these files; `tryon models lock PRESET [--update]`
+# (on a connected machine) writes revisions, sizes and hashes. "unpinned" marks a value not known yet: such a
+# file does not verify and runs refuse it until `tryon models lock PRESET` has filled it in.
+# The `tiny` preset is RANDOM WEIGHTS for tests: `tryon models build-tiny` builds it and writes its pins."""
+
+
 def _toml_value(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -192,19 +262,19 @@ def _component_toml(header: str, component: Component) -> list[str]:
         if getattr(component, key):
             lines.append(f"{key} = {_toml_value(getattr(component, key))}")
     lines.append(f"torch_dtype = {_toml_value(component.torch_dtype)}")
-    if component.allow_patterns:
-        lines.append(f"allow_patterns = {_toml_value(list(component.allow_patterns))}")
     if component.pinned_from:
         lines.append(f"pinned_from = {_toml_value(component.pinned_from)}")
-    if component.sha256:
-        lines.append(f"[{header}.sha256]")
-        lines += [f"{_toml_value(path)} = {_toml_value(digest)}" for path, digest in sorted(component.sha256.items())]
+    lines.append(f"[{header}.files]")
+    for pinned in component.files:
+        size = UNPINNED if pinned.size is None else pinned.size
+        lines.append(f"{_toml_value(pinned.path)} = {{ sha256 = {_toml_value(pinned.sha256 or UNPINNED)}, "
+                     f"size = {size if isinstance(size, int) else _toml_value(size)} }}")
     return lines + [""]
 
 
 def dump_lock(presets: dict[str, Preset]) -> str:
     """Lock-file text for `presets` (what `tryon models lock` writes)."""
-    lines = ["# Pinned model components. Revisions are full commit SHAs; edit with `tryon models lock <preset>`.", ""]
+    lines = [LOCK_HEADER, ""]
     for preset in presets.values():
         lines += [f"[presets.{preset.name}]", f"description = {_toml_value(preset.description)}",
                   f"random_weights = {_toml_value(preset.random_weights)}", ""]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import os
 from pathlib import Path
 
@@ -31,37 +30,37 @@ def snapshot_dir(component: Component, cache_dir: Path) -> Path:
     return repo_cache_dir(component.repo_id, cache_dir) / "snapshots" / component.revision
 
 
-def matches_pins(relative_path: str, component: Component) -> bool:
-    return any(fnmatch.fnmatch(relative_path, pattern) for pattern in component.allow_patterns)
+def local_file(component: Component, repo_path: str, cache_dir: Path) -> Path:
+    """Where huggingface_hub keeps `repo_path` of the pinned commit (the file may not exist)."""
+    return snapshot_dir(component, cache_dir) / repo_path
 
 
 def pinned_files(component: Component, cache_dir: Path) -> dict[str, Path]:
-    """Repo-relative path -> local path of every cached file the lock pins for `component`."""
-    root = snapshot_dir(component, cache_dir)
-    if not root.is_dir():
+    """Repo path -> local path of each file the lock lists for `component` that is in the cache."""
+    if not component.resolved:
         return {}
     found = {}
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root).as_posix()
-        if path.is_file() and matches_pins(relative, component):
-            found[relative] = path
+    for pinned in component.files:
+        path = local_file(component, pinned.path, cache_dir)
+        if path.is_file():
+            found[pinned.path] = path
     return found
 
 
 def require_cached(preset: Preset, cache_dir: Path) -> dict[str, dict[str, Path]]:
-    """Pinned files of every component, or ModelUnavailableError naming what is missing and what to run."""
+    """Local paths of every pinned file of every component, or ModelUnavailableError naming the first
+    missing file and what to run."""
     preset.require_resolved()
     files = {}
     for component in preset.all_components():
         found = pinned_files(component, cache_dir)
-        expected_single = component.weight_name and not any(
-            name.endswith(component.weight_name) for name in found)
-        if not found or expected_single or any(path not in found for path in component.sha256):
+        missing = [pinned.path for pinned in component.files if pinned.path not in found]
+        if missing:
             hint = (f"run `tryon models build-tiny` (test-only random weights)" if preset.random_weights
                     else f"run `tryon models pull {preset.name}` on a machine with hub access")
             raise ModelUnavailableError(
-                f"preset {preset.name!r}: {component.name} ({component.pinned}) is not in the Hugging Face cache "
-                f"{cache_dir}; {hint}, or point HF_HOME at a cache that has it")
+                f"preset {preset.name!r}: {component.name} file {missing[0]} ({component.pinned}) is not in the "
+                f"Hugging Face cache {cache_dir}; {hint}, or point HF_HOME at a cache that has it")
         files[component.name] = found
     return files
 
@@ -71,7 +70,8 @@ def list_presets(path: Path | str | None = None) -> list[dict]:
     cache_dir = hub_cache_dir()
     summaries = []
     for preset in load_lock(path).values():
-        cached = all(pinned_files(component, cache_dir) for component in preset.all_components())
+        cached = all(len(pinned_files(component, cache_dir)) == len(component.files)
+                     for component in preset.all_components())
         summaries.append({
             "preset": preset.name,
             "description": preset.description,
@@ -79,6 +79,8 @@ def list_presets(path: Path | str | None = None) -> list[dict]:
             "components": preset.revisions(),
             "loras": sorted(preset.loras),
             "unresolved": [component.name for component in preset.unresolved()],
+            "unpinned_files": sum(not pinned.hash_pinned for component in preset.all_components()
+                                  for pinned in component.files),
             "cached": cached,
         })
     return summaries

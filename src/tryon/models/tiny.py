@@ -1,10 +1,12 @@
 """Build the `tiny` preset: deterministic RANDOM-WEIGHT, TEST-ONLY models written into a real HF cache.
 
-Every component the SDXL engine loads exists here in miniature (inpainting UNet, depth ControlNet,
-VAE, two CLIP text encoders and byte-level tokenizers, CLIP image encoder, IP-Adapter, two LoRAs),
-under fake `tryon-test/tiny-random-*` repo ids at the fixed fake commits of models.lock.toml, so
-tests load them through the production path (`from_pretrained(repo_id, revision=sha)`, offline).
-Their outputs are noise: they prove plumbing, never quality.
+Every component a run loads exists here in miniature (inpainting UNet, depth ControlNet, VAE, two
+CLIP text encoders and byte-level tokenizers, CLIP image encoder, IP-Adapter, two LoRAs) plus a
+random-weight MiDaS DPT-Hybrid for the depth stage, under fake `tryon-test/tiny-random-*` repo ids at
+the fixed fake commits of models.lock.toml, so tests and `tryon run --models tiny` load them through
+the production path (`from_pretrained(repo_id, revision=sha)`, offline). The build writes each
+file's sha256 and size into the lock's `tiny` preset, so `tryon models verify tiny` checks them like
+real weights. Their outputs are noise: they prove plumbing, never quality.
 """
 
 from __future__ import annotations
@@ -17,13 +19,17 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from dataclasses import replace
+
 from tryon.atomic import atomic_write_text
-from tryon.models.lock import Preset, get_preset
+from tryon.errors import TryonError
+from tryon.hashing import sha256_file
+from tryon.models.lock import Component, PinnedFile, Preset, dump_lock, get_preset, load_lock, lock_path
 from tryon.models.registry import repo_cache_dir
 
 logger = logging.getLogger(__name__)
 
-BUILD_VERSION = "3"
+BUILD_VERSION = "5"
 # safetensors writes its metadata map in hash order: one key only, or builds would differ byte-wise.
 SEED = 20240229
 NOTICE = "RANDOM WEIGHTS, TEST ONLY: built by tryon.models.tiny; outputs are noise.\n"
@@ -128,6 +134,25 @@ def _lora_state(seed: int) -> dict:
     return {f"unet.{key}": value for key, value in convert_state_dict_to_diffusers(get_peft_model_state_dict(unet)).items()}
 
 
+def random_dpt_hybrid_state() -> dict:
+    """Random weights with the exact keys and shapes of controlnet-aux's DPT-Hybrid (MiDaS), in fp16 to
+    halve the file (~250 MB: the ViT-B/ResNet backbone has no smaller configuration)."""
+    import warnings
+
+    import torch
+    from controlnet_aux.midas.midas.dpt_depth import DPTDepthModel
+
+    with warnings.catch_warnings(), torch.device("meta"):
+        warnings.simplefilter("ignore")  # timm's notice that the old backbone name was renamed
+        shapes = DPTDepthModel(path=None, backbone="vitb_rn50_384", non_negative=True).state_dict()
+    generator = torch.Generator().manual_seed(SEED + 9)
+    return {
+        key: (torch.randn(value.shape, generator=generator) * 0.02).half() if value.is_floating_point()
+        else torch.zeros(value.shape, dtype=value.dtype)
+        for key, value in shapes.items()
+    }
+
+
 def _build_files(staging: Path, preset: Preset) -> dict[str, Path]:
     """Write each tiny repo's files under staging/<repo folder>; returns component name -> folder."""
     import torch
@@ -189,6 +214,10 @@ def _build_files(staging: Path, preset: Preset) -> dict[str, Path]:
               str(folders["ip_adapter"] / ip_component.subfolder / ip_component.weight_name),
               metadata={"format": "pt"})
 
+    depth = preset.components["depth"]
+    (folders["depth"] / (depth.subfolder or "")).mkdir(parents=True, exist_ok=True)
+    save_file(random_dpt_hybrid_state(), str(folders["depth"] / depth.weight_path), metadata={"format": "pt"})
+
     for offset, (name, component) in enumerate(sorted(preset.loras.items())):
         folders[name].mkdir(parents=True, exist_ok=True)
         save_file(_lora_state(SEED + 100 + offset), str(folders[name] / component.weight_name),
@@ -220,8 +249,42 @@ def _install_snapshot(source: Path, repo_dir: Path, revision: str) -> None:
     atomic_write_text(repo_dir / "refs" / "main", revision)
 
 
+def _component_files(component: Component, repo_folder: Path) -> tuple[PinnedFile, ...]:
+    """The built files that belong to `component`, with their sha256 and size: its single weight file,
+    else everything under its subfolder, else the whole repo (the README notice excepted)."""
+    if component.weight_path:
+        paths = [repo_folder / component.weight_path]
+    else:
+        root = repo_folder / component.subfolder if component.subfolder else repo_folder
+        paths = [path for path in sorted(root.rglob("*")) if path.is_file() and path.name != "README.md"]
+    return tuple(PinnedFile(path.relative_to(repo_folder).as_posix(), sha256=sha256_file(path),
+                            size=path.stat().st_size) for path in paths)
+
+
+def record_pins(preset: Preset, files: dict[str, tuple[PinnedFile, ...]]) -> Preset:
+    """Write the built files' sha256 and size into the lock's entry for `preset`, if they differ.
+
+    The build is deterministic for the pinned library versions, so on a checkout with the same
+    constraints this rewrites nothing; after a library upgrade it records the new bytes.
+    """
+    pinned = replace(preset, components={name: replace(component, files=files[name])
+                                         for name, component in preset.components.items()},
+                     loras={name: replace(component, files=files[name]) for name, component in preset.loras.items()})
+    presets = load_lock()
+    if presets.get(preset.name) == pinned:
+        return pinned
+    presets[preset.name] = pinned
+    try:
+        atomic_write_text(lock_path(), dump_lock(presets))
+    except OSError as error:
+        raise TryonError(f"cannot record the {preset.name!r} pins in {lock_path()} ({error.strerror}); "
+                         "set TRYON_MODELS_LOCK to a writable copy of models.lock.toml") from None
+    logger.warning("recorded the sha256 and size of preset %r's files in %s", preset.name, lock_path())
+    return pinned
+
+
 def build_tiny(hf_home: str | Path, preset: Preset | None = None) -> Path:
-    """Build the tiny preset into `hf_home`/hub (idempotent); returns `hf_home`.
+    """Build the tiny preset into `hf_home`/hub (idempotent) and pin its files in the lock; returns `hf_home`.
 
     Point HF_HOME at the result (with HF_HUB_OFFLINE=1) and load preset "tiny" as usual.
     """
@@ -231,14 +294,23 @@ def build_tiny(hf_home: str | Path, preset: Preset | None = None) -> Path:
         raise ValueError(f"preset {preset.name!r} is not marked random_weights; build_tiny only builds test presets")
     hub = hf_home / "hub"
     marker = hub / f".tryon-tiny-build-{BUILD_VERSION}.json"
-    if marker.is_file() and json.loads(marker.read_text(encoding="utf-8")) == preset.revisions():
-        return hf_home
+    if marker.is_file():
+        built = json.loads(marker.read_text(encoding="utf-8"))
+        if built.get("revisions") == preset.revisions():
+            record_pins(preset, {name: tuple(PinnedFile(**entry) for entry in entries)
+                                 for name, entries in built["files"].items()})
+            return hf_home
     logger.warning("building preset %r into %s: %s", preset.name, hub, NOTICE.strip())
     hub.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=hub, prefix=".tiny-staging-") as staging:
         folders = _build_files(Path(staging), preset)
-        components = preset.all_components()
-        for component in components:
+        files = {component.name: _component_files(component, folders[component.name])
+                 for component in preset.all_components()}
+        for component in preset.all_components():
             _install_snapshot(folders[component.name], repo_cache_dir(component.repo_id, hub), component.revision)
-    atomic_write_text(marker, json.dumps(preset.revisions(), sort_keys=True))
+    record_pins(preset, files)
+    atomic_write_text(marker, json.dumps({
+        "revisions": preset.revisions(),
+        "files": {name: [vars(pinned) for pinned in pins] for name, pins in files.items()},
+    }, sort_keys=True))
     return hf_home
