@@ -7,6 +7,7 @@ import hashlib
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
@@ -111,3 +112,45 @@ def test_a_stage_that_raises_fails_its_window_pairs_not_the_shard(pairs, monkeyp
     rows = _run(pairs[:5], tmp_path / "c", overlap=True)
     assert [row["status"] for row in rows] == ["failed"] * 5
     assert all("masking failed: MemoryError" in row["error_message"] for row in rows)
+
+
+def _rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS in /proc/self/status")
+
+
+RSS_GROWTH_BOUND_MIB = 40  # RSS after 2,000 pairs may exceed RSS after 200 by at most this
+
+
+def test_memory_stays_flat_over_a_long_shard(tmp_path):
+    """2,000 pairs of small synthetic photos (hand-made masks, so masking is mostly cache hits)
+    through the overlapped pipeline with the stand-in engine."""
+    people, garments = tmp_path / "people", tmp_path / "garments"
+    people.mkdir(), garments.mkdir()
+    mask = np.zeros((80, 64), np.uint8)
+    mask[25:70, 12:52] = 255
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    for index in range(8):
+        person = np.full((80, 64, 3), 40 + 20 * index, np.uint8)
+        person[20:75, 10:54] = (200, 150 - 10 * index, 120)
+        Image.fromarray(person).save(people / f"{index}.png")
+        garment = np.full((64, 64, 3), 255, np.uint8)  # a product shot: one colour on white
+        garment[12:56, 14:50] = (30 * index, 90, 200 - 20 * index)
+        Image.fromarray(garment).save(garments / f"{index}.png")
+    rows = [{"pair_id": f"m{index:05d}", "person_image": f"people/{index % 8}.png",
+             "garment_image": f"garments/{index // 8 % 8}.png", "category": "upper_body", "mask_image": "mask.png"}
+            for index in range(2000)]
+    pd.DataFrame(rows).to_parquet(tmp_path / "manifest.parquet", index=False)
+    pairs = validate_manifest(tmp_path / "manifest.parquet", data_root=None, limits=RunConfig().limits).pairs
+    processor = ShardProcessor(RunConfig(), Catalogue(tmp_path / "catalogue").create(), engine=StandInEngine())
+
+    first = processor.process(pairs[:200])
+    after_200 = _rss_mib()
+    rest = processor.process(pairs[200:])
+    after_2000 = _rss_mib()
+
+    assert [row["status"] for row in first + rest] == ["succeeded"] * 2000
+    print(f"RSS after 200 pairs {after_200:.1f} MiB, after 2,000 {after_2000:.1f} MiB")
+    assert after_2000 - after_200 <= RSS_GROWTH_BOUND_MIB, (after_200, after_2000)

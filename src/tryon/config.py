@@ -47,9 +47,9 @@ class MaskingConfig(_Strict):
     )
     pose_min_confidence: float = Field(0.5, gt=0.0, lt=1.0)
     working_long_side: int = Field(
-        1024, ge=0, le=8192,
+        512, ge=0, le=8192,
         description="Pose and segmentation run on a copy scaled to this long side (0: full size); the mask is "
-                    "scaled up once. Bounds masking's time and memory on very large photos.",
+                    "scaled up once. Mediapipe's models see 256 px anyway; this bounds time and memory on large photos.",
     )
     sam_checkpoint: Path | None = Field(None, description="Segment Anything checkpoint (.pth); enables SAM refinement.")
     sam_model_type: Literal["vit_b", "vit_l", "vit_h"] = "vit_b"

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from tryon.images import scale_to_long_side
+from tryon.images import scale_to_long_side, shrink_image
 from tryon.pairs import MaskResult
 
 OVERLAY_LONG_SIDE = 768  # overlays are debug views: small JPEGs
@@ -57,4 +57,4 @@ def small_mask_overlay(person: Image.Image, mask_result: MaskResult, long_side: 
         keypoints={name: (x * scale_x, y * scale_y, visibility) for name, (x, y, visibility) in mask_result.keypoints.items()},
         mask_source=mask_result.mask_source,
     )
-    return mask_overlay(person.resize(size, Image.BILINEAR, reducing_gap=2.0), small)
+    return mask_overlay(shrink_image(person, size), small)

@@ -11,7 +11,7 @@ from PIL import Image
 from tryon.config import ImageLimits, MaskingConfig
 from tryon.errors import PairError
 from tryon.hashing import stable_hash
-from tryon.images import load_mask, scale_to_long_side
+from tryon.images import load_mask, scale_to_long_side, shrink_image
 from tryon.masking.body import BodyAnalyzer
 from tryon.masking.regions import mask_parts, missing_keypoints
 from tryon.pairs import MaskResult, Pair
@@ -77,7 +77,7 @@ class MaskingStage:
         # 1. Analyse the body on a working-size copy (mediapipe shrinks its input to 256 px anyway),
         #    so time and memory stay bounded on very large photos; the masks are scaled up once, at the end.
         working_size = scale_to_long_side(full_person.size, self.config.working_long_side)
-        person = full_person if working_size == full_person.size else full_person.resize(working_size, Image.BILINEAR)
+        person = shrink_image(full_person, working_size)
         rgb = np.ascontiguousarray(np.asarray(person.convert("RGB")))
         analysis, stats = self._body.analyse(rgb)
 

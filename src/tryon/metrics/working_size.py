@@ -15,13 +15,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from tryon.images import scale_to_long_side
-
-
-def shrink_image(image: Image.Image, size: tuple[int, int]) -> Image.Image:
-    if image.size == size:
-        return image
-    return image.resize(size, Image.BILINEAR, reducing_gap=2.0)
+from tryon.images import scale_to_long_side, shrink_image
 
 
 def shrink_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
