@@ -90,6 +90,7 @@ def main() -> None:
     parser.add_argument("--engine-seconds", type=float, default=0.5)
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--only", choices=["cpu", "busy", "preview"], nargs="+", default=["cpu", "busy", "preview"])
+    parser.add_argument("--modes", choices=["overlapped", "serial"], nargs="+", default=["overlapped", "serial"])
     args = parser.parse_args()
     width, height = (int(side) for side in args.size.split("x"))
     root = Path(tempfile.mkdtemp(prefix="tryon-bench-pipeline-"))
@@ -100,13 +101,13 @@ def main() -> None:
         wall, cpu, pairs = run(manifest, root / "cpu", settings(config, overlap=False), StandInEngine(0.0))
         print(f"cpu:     {cpu / pairs:.3f} CPU s/pair (decode, masking, metrics, writes; serial; wall {wall / pairs:.3f} s/pair)")
     if "busy" in args.only:
-        for overlap in (True, False):
+        for overlap in (mode == "overlapped" for mode in args.modes):
             engine = StandInEngine(args.engine_seconds)
             wall, cpu, pairs = run(manifest, root / f"busy-{overlap}", settings(config, overlap), engine)
             print(f"busy:    {'overlapped' if overlap else 'serial    '} engine {args.engine_seconds} s/image: "
                   f"busy {engine.busy_seconds / wall:.3f}, {pairs / wall:.2f} pairs/s, wall {wall:.1f} s")
     if "preview" in args.only:
-        for overlap in (True, False):
+        for overlap in (mode == "overlapped" for mode in args.modes):
             wall, cpu, pairs = run(manifest, root / f"preview-{overlap}", settings(config, overlap))
             print(f"preview: {'overlapped' if overlap else 'serial    '} {pairs / wall:.2f} pairs/s "
                   f"({cpu / pairs:.3f} CPU s/pair, wall {wall:.1f} s)")
