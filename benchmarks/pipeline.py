@@ -90,13 +90,21 @@ def main() -> None:
     parser.add_argument("--engine-seconds", type=float, default=0.5)
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--only", choices=["cpu", "busy", "preview"], nargs="+", default=["cpu", "busy", "preview"])
+    parser.add_argument("--metrics-long-side", type=int, help="override pipeline.metrics_long_side")
+    parser.add_argument("--format", choices=["png", "webp", "jpeg"], help="override output.format")
     parser.add_argument("--modes", choices=["overlapped", "serial"], nargs="+", default=["overlapped", "serial"])
     args = parser.parse_args()
     width, height = (int(side) for side in args.size.split("x"))
     root = Path(tempfile.mkdtemp(prefix="tryon-bench-pipeline-"))
     manifest = build_inputs(root / "data", args.pairs + WARMUP_PAIRS, (width, height))
     config = RunConfig(engine="preview", batch_size=args.batch_size)
-    print(f"{args.pairs} distinct pairs at {width}x{height}, batch size {args.batch_size}")
+    if args.metrics_long_side is not None:
+        config = config.model_copy(update={"pipeline": config.pipeline.model_copy(
+            update={"metrics_long_side": args.metrics_long_side})})
+    if args.format is not None:
+        config = config.model_copy(update={"output": config.output.model_copy(update={"format": args.format})})
+    print(f"{args.pairs} distinct pairs at {width}x{height}, batch size {args.batch_size}, "
+          f"settings {getattr(config, 'output', None)} {getattr(config, 'pipeline', None)}")
     if "cpu" in args.only:
         wall, cpu, pairs = run(manifest, root / "cpu", settings(config, overlap=False), StandInEngine(0.0))
         print(f"cpu:     {cpu / pairs:.3f} CPU s/pair (decode, masking, metrics, writes; serial; wall {wall / pairs:.3f} s/pair)")

@@ -2,7 +2,8 @@
 
 The stages are set up once (`setup()`) and reused for every shard a worker gets.
 Preprocessing results are cached by content hash, so reruns skip them; every per-pair
-problem becomes a failed row and the shard goes on.
+problem becomes a failed row and the shard goes on. By default the stages of consecutive
+windows overlap (`tryon.pipelining`); each stage method still works on one window's list of works.
 """
 
 from __future__ import annotations

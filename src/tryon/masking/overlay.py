@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw
 from tryon.images import scale_to_long_side, shrink_image
 from tryon.pairs import MaskResult
 
-OVERLAY_LONG_SIDE = 768  # overlays are debug views: small JPEGs
+OVERLAY_LONG_SIDE = 512  # overlays are debug views: small JPEGs
 OVERLAY_JPEG_QUALITY = 85
 
 MASK_TINT = np.array([255, 0, 160], dtype=np.float64)
