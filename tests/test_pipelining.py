@@ -30,7 +30,7 @@ METRICS_FAIL_SIZE = (301, 333)  # a garment of this size makes the metrics step 
 WINDOW = 4  # pairs per window in these tests (16 in a real run), so 13 pairs make four windows
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def small_windows(monkeypatch):
     monkeypatch.setattr(ShardProcessor, "window", property(lambda self: WINDOW))
 
@@ -84,7 +84,7 @@ def _files(catalogue: Path) -> dict[str, str]:
             for path in sorted((catalogue / "images").rglob("*")) if path.is_file()}
 
 
-def test_overlapped_run_matches_serial_run(pairs, failing_metrics, tmp_path):
+def test_overlapped_run_matches_serial_run(pairs, failing_metrics, small_windows, tmp_path):
     serial = _run(pairs, tmp_path / "serial", overlap=False)
     overlapped = _run(pairs, tmp_path / "overlapped", overlap=True)
 
@@ -104,11 +104,11 @@ def test_overlapped_run_matches_serial_run(pairs, failing_metrics, tmp_path):
     assert [row["pair_id"] for row in overlapped] == [pair.pair_id for pair in pairs]
 
 
-def test_a_stage_that_raises_fails_its_window_pairs_not_the_shard(pairs, monkeypatch, tmp_path):
-    def broken_depthless_mask(self, works):
+def test_a_stage_that_raises_fails_its_window_pairs_not_the_shard(pairs, monkeypatch, small_windows, tmp_path):
+    def broken_mask(self, works):
         raise MemoryError("out of memory while masking")
 
-    monkeypatch.setattr(ShardProcessor, "_mask", broken_depthless_mask)
+    monkeypatch.setattr(ShardProcessor, "_mask", broken_mask)
     rows = _run(pairs[:5], tmp_path / "c", overlap=True)
     assert [row["status"] for row in rows] == ["failed"] * 5
     assert all("masking failed: MemoryError" in row["error_message"] for row in rows)
@@ -126,7 +126,7 @@ RSS_GROWTH_BOUND_MIB = 40  # RSS after 2,000 pairs may exceed RSS after 200 by a
 
 def test_memory_stays_flat_over_a_long_shard(tmp_path):
     """2,000 pairs of small synthetic photos (hand-made masks, so masking is mostly cache hits)
-    through the overlapped pipeline with the stand-in engine."""
+    through the overlapped pipeline with the stand-in engine, in real-size windows (16 pairs)."""
     people, garments = tmp_path / "people", tmp_path / "garments"
     people.mkdir(), garments.mkdir()
     mask = np.zeros((80, 64), np.uint8)
