@@ -1,6 +1,6 @@
 """Content-addressed, integrity-checked disk cache for preprocessing artifacts (masks, depth maps).
 
-An entry is a folder of PNG/JSON files plus `entry.json` listing each file's sha256. It is
+An entry is a folder of PNG/JSON files (masks as 1-bit PNG: exact and the cheapest to write) plus `entry.json` listing each file's sha256. It is
 built under a temp name and renamed into place, so readers never see half an entry. A
 missing file or hash mismatch counts as corrupt: the entry is dropped and recomputed.
 """
@@ -17,7 +17,8 @@ import numpy as np
 from PIL import Image
 
 from tryon.atomic import atomic_directory
-from tryon.hashing import sha256_file
+from tryon.hashing import sha256_bytes, sha256_file
+from tryon.images import encode_image
 
 ENTRY_FILE = "entry.json"
 
@@ -81,11 +82,10 @@ class ArtifactCache:
         with atomic_directory(target) as temp:
             files = {}
             for name, image in images.items():
-                if isinstance(image, np.ndarray):
-                    image = Image.fromarray(image.astype(np.uint8) * 255 if image.dtype == bool else image)
                 file_name = f"{name}.png"
-                image.save(temp / file_name, format="PNG")
-                files[file_name] = sha256_file(temp / file_name)
+                data = encode_image(image, "png")  # fast zlib level; a boolean mask as exact 1-bit PNG
+                (temp / file_name).write_bytes(data)
+                files[file_name] = sha256_bytes(data)
             (temp / ENTRY_FILE).write_text(json.dumps({"files": files, "meta": meta}, sort_keys=True))
         self._stats(namespace).writes += 1
         return target

@@ -53,6 +53,11 @@ class MaskingConfig(_Strict):
         0.04, gt=0.0, lt=1.0, description="A person covering less of the image than this fails as person_too_small."
     )
     pose_min_confidence: float = Field(0.5, gt=0.0, lt=1.0)
+    working_long_side: int = Field(
+        512, ge=0, le=8192,
+        description="Pose and segmentation run on a copy scaled to this long side (0: full size); the mask is "
+                    "scaled up once. Mediapipe's models see 256 px anyway; this bounds time and memory on large photos.",
+    )
     sam_checkpoint: Path | None = Field(None, description="Segment Anything checkpoint (.pth); enables SAM refinement.")
     sam_model_type: Literal["vit_b", "vit_l", "vit_h"] = "vit_b"
     sam_sha256: str | None = Field(None, description="Expected sha256 of the SAM checkpoint; required with sam_checkpoint.")
@@ -121,6 +126,30 @@ class PreviewConfig(_Strict):
     feather_px: int = Field(3, ge=0, le=64)
 
 
+class OutputConfig(_Strict):
+    """How result images are written. Outputs stay lossless unless `format = "jpeg"` (or lossy webp)."""
+
+    format: Literal["png", "webp", "jpeg"] = Field("png", description="File format of output images.")
+    png_compress_level: int = Field(
+        1, ge=0, le=9, description="zlib level for PNG (run-length strategy): 1 is ~4x faster than Pillow's default 6, files about as small."
+    )
+    webp_lossless: bool = Field(True, description="WebP lossless (exact) or lossy at `quality`.")
+    quality: int = Field(90, ge=1, le=100, description="JPEG quality, and WebP quality when not lossless.")
+
+
+class PipelineConfig(_Strict):
+    """How one worker schedules its stages; none of this changes an output image."""
+
+    overlap: bool = Field(
+        True, description="Decode/mask/depth the next window and write the previous one while the engine runs; "
+                          "false runs every stage in turn on one thread (for debugging).",
+    )
+    metrics_long_side: int = Field(
+        1024, ge=0, le=8192,
+        description="Metrics run on copies scaled to this long side (0: full size); mask areas stay full-size counts.",
+    )
+
+
 class MetricBounds(_Strict):
     """Acceptable range of one metric; outside it a pair is marked needs_review."""
 
@@ -160,6 +189,8 @@ class RunConfig(_Strict):
     depth: DepthConfig = DepthConfig()
     sdxl: SdxlConfig = SdxlConfig()
     preview: PreviewConfig = PreviewConfig()
+    output: OutputConfig = OutputConfig()
+    pipeline: PipelineConfig = PipelineConfig()
     quality_gate: dict[str, MetricBounds] = Field(
         default_factory=lambda: dict(DEFAULT_QUALITY_GATE),
         description="metric -> {min, max}; a succeeded pair outside a bound gets needs_review = true",
@@ -180,7 +211,7 @@ class RunConfig(_Strict):
         """The settings that change a pair's output (not sharding, batching, executor or paths)."""
         settings = self.model_dump(
             mode="json", exclude={"shard_size", "batch_size", "data_root", "limits", "quality_gate",
-                                   "executor", "workers", "ray_address"}
+                                   "executor", "workers", "ray_address", "pipeline"}
         )
         unused = {"sdxl", "depth", "models"} if self.engine == "preview" else {"preview"}
         return {key: value for key, value in settings.items() if key not in unused}

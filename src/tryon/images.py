@@ -6,6 +6,7 @@ import io
 import warnings
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -104,13 +105,65 @@ def load_mask(path: str | Path, *, size: tuple[int, int], limits: ImageLimits, l
     return np.asarray(image.convert("L")) >= 128
 
 
+# zlib level 1: ~4x faster than Pillow's default 6 for files ~10 % larger (issue 13's profile).
+FAST_PNG_LEVEL = 1
+IMAGE_EXTENSIONS = {"png": "png", "webp": "webp", "jpeg": "jpg"}
+
+
+def as_pil(image: Image.Image | np.ndarray) -> Image.Image:
+    """An image or array as Pillow; a boolean mask becomes a 1-bit image (exact, 8x smaller to encode)."""
+    if isinstance(image, Image.Image):
+        return image
+    return Image.fromarray(image)  # Pillow maps a bool array to mode "1"
+
+
+def encode_image(image: Image.Image | np.ndarray, format: str = "png", *, png_compress_level: int = FAST_PNG_LEVEL,
+                 quality: int = 90, webp_lossless: bool = True) -> bytes:
+    """The file bytes of `image` in `format` (png | webp | jpeg); boolean masks go out as 1-bit PNG."""
+    image = as_pil(image)
+    buffer = io.BytesIO()
+    if format == "png" and image.mode in ("RGB", "L"):
+        # OpenCV's PNG writer with zlib's run-length strategy: on photos ~20 % less CPU than
+        # Pillow's at the same level and ~15 % smaller files (about the size of Pillow's level 6).
+        pixels = np.asarray(image)
+        if image.mode == "RGB":
+            pixels = cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR)
+        ok, encoded = cv2.imencode(".png", pixels, [cv2.IMWRITE_PNG_COMPRESSION, png_compress_level,
+                                                    cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE])
+        if not ok:
+            raise ValueError(f"OpenCV could not encode a {image.mode} {image.size} image as PNG")
+        return encoded.tobytes()
+    if format == "png":
+        image.save(buffer, format="PNG", compress_level=png_compress_level)
+    elif format == "webp":
+        # method 0 is the fastest encoder setting; lossless stays exact at any method.
+        image.save(buffer, format="WEBP", lossless=webp_lossless, quality=quality, method=0)
+    elif format == "jpeg":
+        image.convert("RGB").save(buffer, format="JPEG", quality=quality)
+    else:
+        raise ValueError(f"unknown image format {format!r}; use png, webp or jpeg")
+    return buffer.getvalue()
+
+
+def shrink_image(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """`image` scaled down to `size` by area averaging (OpenCV: ~20x less CPU than Pillow's bilinear)."""
+    if image.size == tuple(size):
+        return image
+    return Image.fromarray(cv2.resize(np.asarray(image), tuple(size), interpolation=cv2.INTER_AREA))
+
+
+def scale_to_long_side(size: tuple[int, int], long_side: int) -> tuple[int, int]:
+    """(width, height) shrunk so the longer side is at most `long_side`; unchanged when 0 or already small."""
+    width, height = size
+    if long_side <= 0 or max(width, height) <= long_side:
+        return size
+    factor = long_side / max(width, height)
+    return max(1, round(width * factor)), max(1, round(height * factor))
+
+
 def save_png(image: Image.Image | np.ndarray, target: Path) -> None:
     """Write a PNG atomically."""
     from tryon.atomic import atomic_path
 
-    if isinstance(image, np.ndarray):
-        if image.dtype == bool:
-            image = (image.astype(np.uint8) * 255)
-        image = Image.fromarray(image)
     with atomic_path(target) as temp:
-        image.save(temp, format="PNG")
+        temp.write_bytes(encode_image(image, "png"))

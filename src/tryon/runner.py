@@ -2,7 +2,8 @@
 
 The stages are set up once (`setup()`) and reused for every shard a worker gets.
 Preprocessing results are cached by content hash, so reruns skip them; every per-pair
-problem becomes a failed row and the shard goes on.
+problem becomes a failed row and the shard goes on. By default the stages of consecutive
+windows overlap (`tryon.pipelining`); each stage method still works on one window's list of works.
 """
 
 from __future__ import annotations
@@ -23,12 +24,15 @@ from tryon.config import RunConfig
 from tryon.errors import PairError
 from tryon.hashing import stable_hash
 from tryon.images import load_rgb
-from tryon.masking.overlay import mask_overlay
+from tryon.masking.overlay import OVERLAY_JPEG_QUALITY, small_mask_overlay
 from tryon.metrics import pair_metrics
+from tryon.metrics.mask import mask_metrics
+from tryon.metrics.working_size import metric_inputs
 from tryon.pairs import MaskResult, Pair, TryOnRequest
+from tryon.pipelining import run_overlapped
 from tryon.quality_gate import review_reasons
 from tryon.rows import base_row, failed, succeeded, to_json
-from tryon.stages import run_isolated
+from tryon.stages import run_isolated, stage_failure
 
 log = logging.getLogger(__name__)
 
@@ -98,9 +102,12 @@ class ShardProcessor:
         self.setup()
         if self.cache is None:  # a reused processor pointed at another catalogue
             self.cache = ArtifactCache(self.catalogue.cache_dir)
+        windows = [pairs[start : start + self.window] for start in range(0, len(pairs), self.window)]
+        if self.config.pipeline.overlap:
+            return run_overlapped(self, windows)
         rows: list[dict[str, Any]] = []
-        for start in range(0, len(pairs), self.window):
-            rows.extend(self._process_window(pairs[start : start + self.window]))
+        for window in windows:
+            rows.extend(self._process_window(window))
         return rows
 
     def cache_stats(self) -> dict[str, dict[str, int]]:
@@ -109,6 +116,13 @@ class ShardProcessor:
 
     # 1. decode → 2. masking → 3. depth → 4. engine → 5. metrics + images
     def _process_window(self, pairs: Sequence[Pair]) -> list[dict[str, Any]]:
+        """One window, every stage in turn on this thread (`pipeline.overlap = false`)."""
+        works = self._prepare(pairs)
+        self._run_engine(works)
+        return self._rows(works)
+
+    def _prepare(self, pairs: Sequence[Pair]) -> list[_Work]:
+        """Steps 1-3 for one window; `tryon.pipelining` runs this for the next window while the engine works."""
         engine_info = self.engine.model_info()
         config_hash = self.config.config_hash()
         works = [
@@ -116,13 +130,26 @@ class ShardProcessor:
                          "engine_version": self.engine.version, **engine_info})
             for pair in pairs
         ]
-        self._decode(works)
-        self._mask(works)
+        self._guarded("decode", self._decode, works)
+        self._guarded("masking", self._mask, works)
         if self.depth is not None:
-            self._depth(works)
-        self._run_engine(works)
+            self._guarded("depth", self._depth, works)
+        return works
+
+    @staticmethod
+    def _rows(works: Sequence[_Work]) -> list[dict[str, Any]]:
         return [work.row if work.error is None else failed(work.row, work.error.error_type, work.error.message)
                 for work in works]
+
+    @staticmethod
+    def _guarded(stage: str, method: Callable[[list[_Work]], None], works: list[_Work]) -> None:
+        """A stage that raises (a bug, not a bad pair) fails the window's live pairs, not the shard."""
+        try:
+            method(works)
+        except Exception as error:  # noqa: BLE001 - becomes each pair's failed row
+            for work in works:
+                if work.error is None:
+                    work.fail(stage_failure(work.pair.label, stage, error))
 
     def _timed(self, stage: str, works: Sequence[_Work], started: float) -> None:
         elapsed = time.perf_counter() - started
@@ -205,8 +232,9 @@ class ShardProcessor:
                 work.fail(outcome)
                 continue
             work.mask = outcome
-            work.row["mask_image"], _ = self.catalogue.save_image(outcome.garment_mask, "masks")
-            work.row["mask_overlay_image"], _ = self.catalogue.save_image(mask_overlay(work.person, outcome), "overlays")
+            work.row["mask_image"], _ = self.catalogue.save_image(outcome.garment_mask, "masks")  # 1-bit PNG
+            work.row["mask_overlay_image"], _ = self.catalogue.save_image(
+                small_mask_overlay(work.person, outcome), "overlays", format="jpeg", quality=OVERLAY_JPEG_QUALITY)
             work.row["mask_source"] = outcome.mask_source
             work.row["mask_coverage_ratio"] = outcome.coverage_ratio
             work.row["mask_area"] = outcome.mask_area
@@ -234,7 +262,9 @@ class ShardProcessor:
             work.row["depth_image"], _ = self.catalogue.save_image(work.depth, "depth")
         self._timed("depth", live, started)
 
-    def _run_engine(self, works: list[_Work]) -> None:
+    def _run_engine(self, works: list[_Work], finish: Callable[[_Work, Any], None] | None = None) -> None:
+        """Engine batches; each generated pair goes to `finish` (default: `_finish_safely`, inline)."""
+        finish = finish or self._finish_safely
         live = [work for work in works if work.error is None]
         template = self.config.sdxl.prompt_template
         requests = []
@@ -256,17 +286,30 @@ class ShardProcessor:
                     if isinstance(outcome, PairError):
                         work.fail(outcome)
                     else:
-                        self._finish(work, outcome)
+                        finish(work, outcome)
+
+    def _finish_safely(self, work: _Work, outcome) -> None:
+        """`_finish`, with anything it raises recorded as this pair's failure."""
+        try:
+            self._finish(work, outcome)
+        except Exception as error:  # noqa: BLE001 - becomes the pair's failed row
+            work.fail(stage_failure(work.pair.label, "metrics", error))
 
     def _finish(self, work: _Work, outcome) -> None:
         started = time.perf_counter()
-        work.row["output_image"], work.row["output_sha256"] = self.catalogue.save_image(outcome.image, "outputs")
+        output = self.config.output
+        work.row["output_image"], work.row["output_sha256"] = self.catalogue.save_image(
+            outcome.image, "outputs", format=output.format, png_compress_level=output.png_compress_level,
+            quality=output.quality, webp_lossless=output.webp_lossless)
+        work.row["output_format"] = output.format
         work.row["engine_parameters"] = to_json(outcome.parameters)
         work.row["device"] = str(outcome.parameters.get("device", "cpu"))
-        metrics = pair_metrics(
+        metrics = pair_metrics(**metric_inputs(
+            self.config.pipeline.metrics_long_side,
             person=work.person, output=outcome.image, garment_mask=work.mask.garment_mask,
             person_mask=work.mask.person_mask, garment=work.garment, ground_truth=work.ground_truth,
-        )
+        ))
+        metrics.update(mask_metrics(work.mask.garment_mask, work.mask.person_mask))  # full-size pixel counts
         work.row.update(metrics)
         reasons = review_reasons(metrics, self.config.quality_gate)
         work.row["needs_review"] = bool(reasons)

@@ -50,8 +50,13 @@ def run_isolated(stage: Any, items: Sequence[Any], label_of) -> list[Any]:
 def _as_pair_error(stage: Any, item: Any, error: Exception, label_of) -> PairError:
     if isinstance(error, PairError):
         return error
+    return stage_failure(label_of(item), getattr(stage, "name", type(stage).__name__), error)
+
+
+def stage_failure(label: str, stage_name: str, error: Exception) -> PairError:
+    """An unexpected exception in a stage, as the failed row of the pair it hit."""
     return PairError(
         "stage_error",
-        f"{label_of(item)}: {getattr(stage, 'name', type(stage).__name__)} failed: {type(error).__name__}: {error}. "
+        f"{label}: {stage_name} failed: {type(error).__name__}: {error}. "
         "Rerun with `tryon rerun-failed`; report it if it repeats",
     )

@@ -69,7 +69,7 @@ def test_an_unstorable_value_fails_its_row_and_the_run_finishes(sample: Path, tm
         metrics = real_metrics(**kwargs)
         calls.append(1)
         if len(calls) == 1:
-            metrics["mask_area"] = "a lot"  # a stage bug: a string in an int64 column
+            metrics["quality_blur_effect"] = "a lot"  # a stage bug: a string in a float column
         return metrics
 
     monkeypatch.setattr(tryon.runner, "pair_metrics", one_bad_metric)
@@ -80,7 +80,7 @@ def test_an_unstorable_value_fails_its_row_and_the_run_finishes(sample: Path, tm
     assert json.loads(record["failures_by_type"]) == {"write_failed": 1} and record["pairs_succeeded"] == 1
     latest = cat.load(catalogue).set_index("pair_id")
     failed = latest[latest["status"] == "failed"].iloc[0]
-    assert failed["error_type"] == "write_failed" and "mask_area" in failed["error_message"]
+    assert failed["error_type"] == "write_failed" and "quality_blur_effect" in failed["error_message"]
     assert f"pair_id {failed.name!r}" in failed["error_message"] and "rerun-failed" in failed["error_message"]
     # A plain rerun does not repeat it; rerun-failed (the stage fixed) does.
     monkeypatch.setattr(tryon.runner, "pair_metrics", real_metrics)

@@ -28,6 +28,7 @@ RESULT_FIELDS: list[pa.Field] = [
     pa.field("input_hash", pa.string()),
     pa.field("output_image", pa.string()),
     pa.field("output_sha256", pa.string()),
+    pa.field("output_format", pa.string()),  # png | webp | jpeg ([output] format)
     pa.field("mask_image", pa.string()),
     pa.field("mask_overlay_image", pa.string()),
     pa.field("depth_image", pa.string()),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import io
 import json
 import os
 import socket
@@ -28,6 +27,7 @@ from tryon.catalogue.files import result_files, run_files
 from tryon.catalogue.schema import RUN_FIELDS, rows_to_table
 from tryon.errors import TryonError
 from tryon.hashing import sha256_bytes
+from tryon.images import FAST_PNG_LEVEL, IMAGE_EXTENSIONS, encode_image
 
 
 class CatalogueBusyError(TryonError):
@@ -172,15 +172,17 @@ class Catalogue:
             pq.write_table(rows_to_table([record], schema), temp)
         return target
 
-    def save_image(self, image: Image.Image | np.ndarray, kind: str) -> tuple[str, str]:
-        """Store a PNG addressed by its content hash; returns (path relative to root, sha256)."""
-        if isinstance(image, np.ndarray):
-            image = Image.fromarray(image.astype(np.uint8) * 255 if image.dtype == bool else image)
-        buffer = io.BytesIO()
-        image.save(buffer, format="PNG")
-        data = buffer.getvalue()
+    def save_image(self, image: Image.Image | np.ndarray, kind: str, *, format: str = "png",
+                   png_compress_level: int = FAST_PNG_LEVEL, quality: int = 90,
+                   webp_lossless: bool = True) -> tuple[str, str]:
+        """Store an image addressed by its content hash; returns (path relative to root, sha256).
+
+        PNG at a fast zlib level unless told otherwise; a boolean mask is written as 1-bit PNG.
+        """
+        data = encode_image(image, format, png_compress_level=png_compress_level, quality=quality,
+                            webp_lossless=webp_lossless)
         digest = sha256_bytes(data)
-        relative = Path("images") / kind / digest[:2] / f"{digest}.png"
+        relative = Path("images") / kind / digest[:2] / f"{digest}.{IMAGE_EXTENSIONS[format]}"
         target = self.root / relative
         if not target.exists():
             atomic_write_bytes(target, data)

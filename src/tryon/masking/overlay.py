@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
+from tryon.images import scale_to_long_side, shrink_image
 from tryon.pairs import MaskResult
+
+OVERLAY_LONG_SIDE = 512  # overlays are debug views: small JPEGs
+OVERLAY_JPEG_QUALITY = 85
 
 MASK_TINT = np.array([255, 0, 160], dtype=np.float64)
 BONES = (
@@ -37,3 +42,19 @@ def mask_overlay(person: Image.Image, mask_result: MaskResult, visible_from: flo
         colour = (0, 230, 0) if visibility >= visible_from else (150, 150, 150)
         draw.ellipse([x - radius, y - radius, x + radius, y + radius], fill=colour)
     return overlay
+
+
+def small_mask_overlay(person: Image.Image, mask_result: MaskResult, long_side: int = OVERLAY_LONG_SIDE) -> Image.Image:
+    """`mask_overlay` drawn on a copy scaled to `long_side`: a debug view needs no more, and it
+    costs a fraction of the full-size one to draw and to write."""
+    size = scale_to_long_side(person.size, long_side)
+    if size == person.size:
+        return mask_overlay(person, mask_result)
+    scale_x, scale_y = size[0] / person.size[0], size[1] / person.size[1]
+    small = MaskResult(
+        garment_mask=cv2.resize(mask_result.garment_mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0,
+        person_mask=cv2.resize(mask_result.person_mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0,
+        keypoints={name: (x * scale_x, y * scale_y, visibility) for name, (x, y, visibility) in mask_result.keypoints.items()},
+        mask_source=mask_result.mask_source,
+    )
+    return mask_overlay(shrink_image(person, size), small)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import cv2
 import numpy as np
 from PIL import Image
 
 from tryon.config import ImageLimits, MaskingConfig
 from tryon.errors import PairError
 from tryon.hashing import stable_hash
-from tryon.images import load_mask
+from tryon.images import load_mask, scale_to_long_side, shrink_image
 from tryon.masking.body import BodyAnalyzer
 from tryon.masking.regions import mask_parts, missing_keypoints
 from tryon.pairs import MaskResult, Pair
@@ -56,6 +57,7 @@ class MaskingStage:
         return stable_hash(
             self.name, self.version, mediapipe.__version__,
             self.config.margin_fraction, self.config.min_person_fraction, self.config.pose_min_confidence,
+            self.config.working_long_side,
             self.config.sam_model_type if self.config.sam_checkpoint else None,
             self.config.sam_sha256 if self.config.sam_checkpoint else None,
             length=16,
@@ -71,14 +73,18 @@ class MaskingStage:
                 results.append(error)
         return results
 
-    def _mask_one(self, pair: Pair, person: Image.Image) -> MaskResult:
-        # 1. Analyse the body: silhouette and keypoints
+    def _mask_one(self, pair: Pair, full_person: Image.Image) -> MaskResult:
+        # 1. Analyse the body on a working-size copy (mediapipe shrinks its input to 256 px anyway),
+        #    so time and memory stay bounded on very large photos; the masks are scaled up once, at the end.
+        working_size = scale_to_long_side(full_person.size, self.config.working_long_side)
+        person = shrink_image(full_person, working_size)
         rgb = np.ascontiguousarray(np.asarray(person.convert("RGB")))
         analysis, stats = self._body.analyse(rgb)
 
         # 2. A hand-made mask wins over everything automatic
         if pair.mask_image is not None:
-            return self._manual(pair, person, analysis.person_mask, analysis.keypoints)
+            return self._manual(pair, full_person, _to_size(analysis.person_mask, full_person.size),
+                                _scale_keypoints(analysis.keypoints, person.size, full_person.size))
 
         # 3. Refuse photos the automatic rule cannot handle
         where = f"{pair.label} person_image {pair.person_image}"
@@ -119,7 +125,8 @@ class MaskingStage:
                 rgb, garment_mask, parts, analysis.keypoints, pair.category, self.config.pose_min_confidence
             )
             mask_source = "auto+sam"
-        return MaskResult(garment_mask, analysis.person_mask, analysis.keypoints, mask_source)
+        return MaskResult(_to_size(garment_mask, full_person.size), _to_size(analysis.person_mask, full_person.size),
+                          _scale_keypoints(analysis.keypoints, person.size, full_person.size), mask_source)
 
     def _manual(self, pair: Pair, person: Image.Image, person_mask: np.ndarray, keypoints) -> MaskResult:
         garment_mask = load_mask(pair.mask_image, size=person.size, limits=self.limits, label=f"{pair.label} mask_image")
@@ -141,3 +148,18 @@ class MaskingStage:
         if self._body is not None:
             self._body.close()
             self._body = None
+
+
+def _to_size(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A boolean mask scaled to `size` (width, height) with smooth edges (linear, then threshold)."""
+    if mask.shape[::-1] == tuple(size):
+        return mask
+    scaled = cv2.resize(mask.astype(np.uint8) * 255, tuple(size), interpolation=cv2.INTER_LINEAR)
+    return scaled >= 128
+
+
+def _scale_keypoints(keypoints: dict, working_size: tuple[int, int], size: tuple[int, int]) -> dict:
+    if working_size == size:
+        return keypoints
+    scale_x, scale_y = size[0] / working_size[0], size[1] / working_size[1]
+    return {name: (x * scale_x, y * scale_y, visibility) for name, (x, y, visibility) in keypoints.items()}

@@ -1,0 +1,61 @@
+"""Image writes: lossless PNG at a fast level by default, webp/jpeg on request, masks as 1-bit PNG."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tryon.cache import ArtifactCache
+from tryon.catalogue.store import Catalogue
+from tryon.images import encode_image
+
+
+def _photo() -> Image.Image:
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:120, 0:90]
+    pixels = np.stack([xx * 2, yy * 2, (xx + yy) % 256], axis=2) + rng.integers(0, 6, (120, 90, 3))
+    return Image.fromarray(pixels.clip(0, 255).astype(np.uint8))
+
+
+@pytest.mark.parametrize("format, extension, lossless", [("png", "png", True), ("webp", "webp", True),
+                                                         ("jpeg", "jpg", False)])
+def test_outputs_are_written_in_the_configured_format(tmp_path: Path, format, extension, lossless):
+    catalogue = Catalogue(tmp_path).create()
+    image = _photo()
+    relative, digest = catalogue.save_image(image, "outputs", format=format, quality=80)
+    assert relative.endswith(f"{digest}.{extension}")
+    with Image.open(tmp_path / relative) as written:
+        assert written.format == {"png": "PNG", "webp": "WEBP", "jpeg": "JPEG"}[format]
+        same = np.array_equal(np.asarray(written.convert("RGB")), np.asarray(image))
+    assert same is lossless
+
+
+def test_png_levels_are_applied_and_every_level_is_exact():
+    image = _photo()
+    default, stored = encode_image(image), encode_image(image, png_compress_level=0)
+    assert len(stored) > len(default)  # the level is applied: level 0 stores the pixels uncompressed
+    for data in (default, stored):
+        assert np.array_equal(np.asarray(Image.open(io.BytesIO(data))), np.asarray(image))
+
+
+def test_masks_are_one_bit_pngs_that_read_back_exactly(tmp_path: Path):
+    mask = np.zeros((50, 40), bool)
+    mask[10:30, 5:25] = True
+    relative, _ = Catalogue(tmp_path).create().save_image(mask, "masks")
+    with Image.open(tmp_path / relative) as written:
+        assert written.mode == "1"
+        assert np.array_equal(np.asarray(written.convert("L")) >= 128, mask)
+
+
+def test_cached_masks_are_one_bit_and_exact(tmp_path: Path):
+    cache = ArtifactCache(tmp_path)
+    mask = np.random.default_rng(1).random((33, 47)) > 0.5
+    entry_dir = cache.put("masks", "k" * 16, {"garment_mask": mask}, {})
+    with Image.open(entry_dir / "garment_mask.png") as stored:
+        assert stored.mode == "1"
+    entry = cache.get("masks", "k" * 16)
+    assert np.array_equal(np.asarray(entry.images["garment_mask"].convert("L")) >= 128, mask)
