@@ -29,7 +29,8 @@ from tryon.paths import resolve_confined
 log = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ("pair_id", "person_image", "garment_image", "category")
-PATH_COLUMNS = ("person_image", "garment_image", "ground_truth_image", "mask_image")
+# output_image: a finished try-on to judge (`tryon score`); ignored by `tryon run`.
+PATH_COLUMNS = ("person_image", "garment_image", "ground_truth_image", "mask_image", "output_image")
 TEXT_COLUMNS = ("prompt", "garment_description")
 KNOWN_COLUMNS = set(REQUIRED_COLUMNS) | set(PATH_COLUMNS) | set(TEXT_COLUMNS) | {"seed"}
 # Columns the catalogue writes itself; a manifest column of the same name would be ambiguous.
@@ -214,6 +215,8 @@ def _validate_row(index: int, record: dict[str, Any], *, resolved: dict[str, Pat
         ground_truth_image=paths.get("ground_truth_image"),
         mask_image=paths.get("mask_image"),
         mask_sha256=hashes.get("mask_image"),
+        output_image=paths.get("output_image"),
+        output_sha256=hashes.get("output_image"),
         extras=extras,
     )
 

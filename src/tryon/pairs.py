@@ -28,6 +28,8 @@ class Pair:
     ground_truth_image: Path | None = None
     mask_image: Path | None = None
     mask_sha256: str | None = None
+    output_image: Path | None = None  # a finished try-on to score (`tryon score`), not made here
+    output_sha256: str | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -40,10 +42,11 @@ class Pair:
         """Hash of everything in the inputs that can change the output."""
         from tryon.hashing import stable_hash
 
-        return stable_hash(
-            self.person_sha256, self.garment_sha256, self.mask_sha256, self.category,
-            self.seed, self.prompt, self.garment_description, length=16,
-        )
+        parts = [self.person_sha256, self.garment_sha256, self.mask_sha256, self.category,
+                 self.seed, self.prompt, self.garment_description]
+        if self.output_sha256 is not None:  # only scored outputs: other pairs keep their hashes
+            parts.append(self.output_sha256)
+        return stable_hash(*parts, length=16)
 
 
 @dataclass
@@ -96,3 +99,6 @@ class TryOnOutput:
     pair_id: str
     image: Image.Image  # RGB, same size as the person image
     parameters: dict[str, Any]  # recorded in the catalogue as JSON
+    # The engine's own pixels before paste-back (same size), so preservation can be measured where
+    # paste-back would hide it; None when the engine has no separate raw image (then `image` is raw).
+    raw_image: Image.Image | None = None

@@ -73,12 +73,13 @@ class RunSession:
             "run_id": self.run_id, "parent_run_id": self.parent_run_id, "kind": self.kind, "status": "running",
             "started_at": self.started_at, "finished_at": None, "manifest": str(self.manifest.path),
             "manifest_sha256": self.manifest.sha256, "data_root": str(self.manifest.data_root),
-            "engine": self.config.engine, "config": self.config.model_dump_json(),
+            "engine": self.config.engine_label(), "config": self.config.model_dump_json(),
             "config_hash": self.config.config_hash(), "pairs_total": self.manifest.total_rows,
             "pairs_planned": self.pairs_planned, "pairs_skipped": self.pairs_skipped,
             "planned_by_reason": to_json(dict(self.planned_by_reason)),
             "skipped_by_reason": to_json(dict(self.skipped_by_reason)),
             "library_versions": to_json(library_versions()), "host": platform.node(),
+            "metric_protocol": to_json(_metric_protocol(self.config)),
         }
         base.update(updates)
         return base
@@ -91,7 +92,7 @@ class RunSession:
     def write_invalid_rows(self) -> int:
         if not self.manifest.failures:
             return 0
-        rows = [invalid_manifest_row(failure, config_hash=self.config.config_hash(), engine_name=self.config.engine)
+        rows = [invalid_manifest_row(failure, config_hash=self.config.config_hash(), engine_name=self.config.engine_label())
                 for failure in self.manifest.failures]
         self.catalogue.write_results(self.run_id, INVALID_SHARD, rows, self.schema)
         return len(rows)
@@ -180,6 +181,12 @@ class RunSession:
             if value is not None and value == value:  # NaN when a metric was never computed
                 summary.setdefault(name, {})[statistic] = round(float(value), 6)
         return summary
+
+
+def _metric_protocol(config: RunConfig) -> dict[str, Any]:
+    from tryon.metrics import metric_protocol
+
+    return metric_protocol(paste_back=None if config.engine == "external" else config.paste_back)
 
 
 def _plan_reason(previous: dict[str, Any] | None, input_hash: str, config_hash: str, retry_failed: bool) -> str:
