@@ -105,3 +105,14 @@ def test_paired_metrics_follow_the_papers_protocol():
     protocol = metric_protocol(paste_back=True, models=MetricModels(lpips_backbone="alex"))
     assert protocol["lpips_backbone"] == "alex" and "Lanczos" in protocol["ground_truth_resize"]
     assert protocol["lpips_input_range"] == "[-1, 1]" and protocol["paste_back"] is True
+
+
+def test_readme_metrics_table_lists_every_column_with_its_source():
+    from pathlib import Path
+
+    from tryon.metrics import METRIC_COLUMNS, METRIC_SOURCES
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Quality metrics"):readme.index("**Quality gate.**")]
+    for column in METRIC_COLUMNS:
+        assert f"| `{column}` | {METRIC_SOURCES[column]} |" in section, column

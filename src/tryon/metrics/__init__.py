@@ -15,6 +15,12 @@ from tryon.metrics.paired import PAIRED_PROTOCOL, PerceptualDistance, paired_met
 from tryon.metrics.pattern import pattern_metrics
 from tryon.metrics.preservation import PSNR_CAP_DB, RAW_SSIM_SIDE, preservation_metrics, raw_preservation_metrics
 from tryon.metrics.sanity import blur_score, brisque_score, sanity_flags
+
+__all__ = [
+    "METRIC_COLUMNS", "METRIC_SOURCES", "MetricModels", "metric_protocol", "pair_metrics", "change_metrics",
+    "garment_metrics", "mask_metrics", "paired_metrics", "pattern_metrics", "preservation_metrics",
+    "raw_preservation_metrics", "sanity_flags", "seam_metrics",
+]
 from tryon.metrics.seam import seam_metrics
 
 METRIC_COLUMNS: list[str] = [

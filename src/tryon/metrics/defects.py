@@ -14,7 +14,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from tryon.metrics.change import halves, mask_core
+from tryon.metrics.change import CORE_ERODE_FRACTION, halves, mask_core
 
 
 @dataclass(frozen=True)
@@ -132,11 +132,11 @@ def wrong_garment(sample: GateSample, rng: np.random.Generator, others: list[Gat
 
 def half_painted(sample: GateSample, rng: np.random.Generator, others: list[GateSample]) -> np.ndarray:
     """Only half the mask was repainted; the other half (top, bottom, left or right) still shows the photo."""
-    core = mask_core(sample.garment_mask, round(0.03 * max(sample.garment_mask.shape)))
+    core = mask_core(sample.garment_mask, round(CORE_ERODE_FRACTION * max(sample.garment_mask.shape)))
     untouched = halves(core)[int(rng.integers(0, 4))]
     # Grow the half back out to the mask edge, so the old garment shows to the border of the mask.
     grown = cv2.dilate(untouched.astype(np.uint8), np.ones((3, 3), np.uint8),
-                       iterations=round(0.03 * max(sample.garment_mask.shape)) + 1).astype(bool) & sample.garment_mask
+                       iterations=round(CORE_ERODE_FRACTION * max(sample.garment_mask.shape)) + 1).astype(bool) & sample.garment_mask
     raw = sample.raw.copy()
     raw[grown] = sample.person[grown]
     return raw

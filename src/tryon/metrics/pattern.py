@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from tryon.metrics.change import mask_core
+from tryon.metrics.change import CORE_ERODE_FRACTION, mask_core
 
 PATTERN_HEIGHT = 160  # both regions are scaled to this height, so stripes of one garment count alike
 ORIENTATION_BINS = 8  # over 0..180 degrees: an edge and its opposite are the same stripe
@@ -84,8 +84,10 @@ def pattern_metrics(garment: np.ndarray, garment_silhouette: np.ndarray, output:
         ("garment_pattern_distance", "garment_sharpness_ratio", "garment_sharpness_vs_person"))
     if garment_mask.shape != output.shape[:2] or garment_mask.sum() < MIN_PIXELS:
         return result
-    core = mask_core(garment_mask, round(0.03 * max(garment_mask.shape)))
-    region_gray, region_mask = _scaled_crop(output, core, PATTERN_HEIGHT)
+    # The margin is left out at the scaled size: eroding a 2048 px mask by 60 px costs more than all the rest.
+    region_gray, region_mask = _scaled_crop(output, garment_mask, PATTERN_HEIGHT)
+    scale = PATTERN_HEIGHT / (np.flatnonzero(garment_mask.any(axis=1)).ptp() + 1)
+    region_mask = mask_core(region_mask, round(CORE_ERODE_FRACTION * max(garment_mask.shape) * scale))
     region_sharpness = sharpness(region_gray, region_mask)
     if garment_silhouette.sum() >= MIN_PIXELS:
         product_gray, product_region = _scaled_crop(garment, garment_silhouette, PATTERN_HEIGHT)
@@ -95,7 +97,6 @@ def pattern_metrics(garment: np.ndarray, garment_silhouette: np.ndarray, output:
         if region_sharpness is not None and product_sharpness:
             result["garment_sharpness_ratio"] = region_sharpness / product_sharpness
     # The rest of the person, seen at the region's scale (a few pixels off the mask edge).
-    scale = PATTERN_HEIGHT / (np.flatnonzero(core.any(axis=1)).ptp() + 1)
     size = (max(1, round(output.shape[1] * scale)), max(1, round(output.shape[0] * scale)))
     person_gray = cv2.resize(_gray(output), size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
     near_garment = cv2.dilate(garment_mask.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)

@@ -33,8 +33,12 @@ def seam_metrics(person: np.ndarray, output: np.ndarray, garment_mask: np.ndarra
     A hard paste, a colour offset or a halo runs along most of the edge; a garment that merely
     reaches the edge in places, or a flat background, does not.
     """
-    if person.shape != output.shape or garment_mask.shape != output.shape[:2]:
+    if person.shape != output.shape or garment_mask.shape != output.shape[:2] or not garment_mask.any():
         return {"seam_edge_fraction": None}
+    # Only the mask's bounding box (one pixel wider) holds edge pairs.
+    rows, columns = np.flatnonzero(garment_mask.any(axis=1)), np.flatnonzero(garment_mask.any(axis=0))
+    box = (slice(max(rows[0] - 1, 0), rows[-1] + 2), slice(max(columns[0] - 1, 0), columns[-1] + 2))
+    person, output, garment_mask = person[box], output[box], garment_mask[box]
     output_steps = boundary_steps(output, garment_mask)
     if output_steps.size < MIN_BOUNDARY_PAIRS:
         return {"seam_edge_fraction": None}
