@@ -55,6 +55,19 @@ def _check_only(only: list[str] | None, frame, manifest: Path) -> None:
         raise TryonError(f"--only names pair_id(s) that are not in {manifest}: {', '.join(unknown[:10])}")
 
 
+def _score(args: argparse.Namespace) -> int:
+    from tryon.config import load_config
+
+    config = load_config(args.config, data_root=args.data_root, shard_size=args.shard_size,
+                         engine="external", external_name=args.engine_name)
+    from flows.score import require_output_column, score_outputs
+
+    require_output_column(str(args.manifest))  # one line here, before Prefect starts
+    record = score_outputs(manifest=str(args.manifest), catalogue=str(args.catalogue), engine_name=args.engine_name,
+                           config=config, show_progress=not args.quiet)
+    return 0 if record["status"] == "finished" else 1
+
+
 def _demo(args: argparse.Namespace) -> int:
     from flows.catalogue_run import catalogue_run
     from flows.prefect_server import prepare_prefect_api
@@ -177,6 +190,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--only", nargs="+", metavar="PAIR_ID", help="take only these pairs of the manifest")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     run.set_defaults(handler=_run)
+
+    score = commands.add_parser("score", help="judge try-ons made elsewhere (manifest column output_image) "
+                                "with the same masks, metrics and quality gate")
+    score.add_argument("manifest", type=Path, help="the usual manifest plus an output_image column")
+    score.add_argument("--catalogue", type=Path, required=True, help="output folder (created if missing)")
+    score.add_argument("--engine-name", default="external",
+                       help="recorded as the rows' engine, e.g. idm-vton (default: external)")
+    score.add_argument("--config", type=Path, help="TOML config file (masking, limits, quality_gate)")
+    score.add_argument("--data-root", type=Path, help="folder that absolute manifest paths must lie in")
+    score.add_argument("--shard-size", type=int, help="pairs per Prefect task (default 256)")
+    score.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    score.set_defaults(handler=_score)
 
     serve = commands.add_parser("serve", help="serve a Prefect deployment that runs a manifest on a cron schedule")
     serve.add_argument("manifest", type=Path)

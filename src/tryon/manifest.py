@@ -31,7 +31,8 @@ from tryon.paths import resolve_confined
 log = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ("pair_id", "person_image", "garment_image", "category")
-PATH_COLUMNS = ("person_image", "garment_image", "ground_truth_image", "mask_image")
+# output_image: a finished try-on to judge (`tryon score`); ignored by `tryon run`.
+PATH_COLUMNS = ("person_image", "garment_image", "ground_truth_image", "mask_image", "output_image")
 TEXT_COLUMNS = ("prompt", "garment_description")
 KNOWN_COLUMNS = set(REQUIRED_COLUMNS) | set(PATH_COLUMNS) | set(TEXT_COLUMNS) | {"seed"}
 # Seeds are stored as int64 and handed to torch.Generator.manual_seed.
@@ -242,6 +243,8 @@ def _validate_row(index: int, record: dict[str, Any], *, resolved: dict[str, Pat
         mask_image=paths.get("mask_image"),
         mask_sha256=hashes.get("mask_image"),
         ground_truth_sha256=hashes.get("ground_truth_image"),
+        output_image=paths.get("output_image"),
+        output_sha256=hashes.get("output_image"),
         extras=extras,
     )
 

@@ -29,6 +29,8 @@ class Pair:
     mask_image: Path | None = None
     mask_sha256: str | None = None
     ground_truth_sha256: str | None = None
+    output_image: Path | None = None  # a finished try-on to score (`tryon score`), not made here
+    output_sha256: str | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -41,10 +43,11 @@ class Pair:
         """Hash of everything in the inputs that can change the output."""
         from tryon.hashing import stable_hash
 
-        return stable_hash(
-            self.person_sha256, self.garment_sha256, self.mask_sha256, self.category,
-            self.seed, self.prompt, self.garment_description, length=16,
-        )
+        parts = [self.person_sha256, self.garment_sha256, self.mask_sha256, self.category,
+                 self.seed, self.prompt, self.garment_description]
+        if self.output_sha256 is not None:  # only scored outputs: other pairs keep their hashes
+            parts.append(self.output_sha256)
+        return stable_hash(*parts, length=16)
 
     @property
     def work_key(self) -> tuple[str, str | None]:
@@ -114,3 +117,6 @@ class TryOnOutput:
     pair_id: str
     image: Image.Image  # RGB, same size as the person image
     parameters: dict[str, Any]  # recorded in the catalogue as JSON
+    # The engine's own pixels before paste-back (same size), so preservation can be measured where
+    # paste-back would hide it; None when the engine has no separate raw image (then `image` is raw).
+    raw_image: Image.Image | None = None

@@ -308,8 +308,10 @@ class ShardProcessor:
             self.config.pipeline.metrics_long_side,
             person=work.person, output=outcome.image, garment_mask=work.mask.garment_mask,
             person_mask=work.mask.person_mask, garment=work.garment, ground_truth=work.ground_truth,
+            raw_output=outcome.raw_image,
         ))
         metrics.update(mask_metrics(work.mask.garment_mask, work.mask.person_mask))  # full-size pixel counts
+        work.row["output_resized_from"] = outcome.parameters.get("output_resized_from")
         work.row.update(metrics)
         reasons = review_reasons(metrics, self.config.quality_gate)
         work.row["needs_review"] = bool(reasons)

@@ -82,12 +82,13 @@ class RunSession:
             "run_id": self.run_id, "parent_run_id": self.parent_run_id, "kind": self.kind, "status": "running",
             "started_at": self.started_at, "finished_at": None, "manifest": str(self.manifest.path),
             "manifest_sha256": self.manifest.sha256, "data_root": str(self.manifest.data_root),
-            "engine": self.config.engine, "config": self.config.model_dump_json(),
+            "engine": self.config.engine_label(), "config": self.config.model_dump_json(),
             "config_hash": self.config.config_hash(), "pairs_total": self.manifest.total_rows,
             "pairs_planned": self.pairs_planned, "pairs_skipped": self.pairs_skipped,
             "planned_by_reason": to_json(dict(self.planned_by_reason)),
             "skipped_by_reason": to_json(dict(self.skipped_by_reason)),
             "library_versions": to_json(library_versions()), "host": platform.node(),
+            "metric_protocol": to_json(_metric_protocol(self.config)),
         }
         base.update(updates)
         return base
@@ -105,7 +106,8 @@ class RunSession:
         recorded = RecordedInvalidRows(self.catalogue)
         rows = []
         for failure in self.manifest.failures:
-            row = invalid_manifest_row(failure, config_hash=self.config.config_hash(), engine_name=self.config.engine)
+            row = invalid_manifest_row(failure, config_hash=self.config.config_hash(),
+                                       engine_name=self.config.engine_label())
             if recorded.unchanged(failure, row):
                 self.skipped_by_reason["unchanged_invalid"] += 1
                 continue
@@ -247,6 +249,14 @@ class RunSession:
             if value is not None and value == value:  # NaN when a metric was never computed
                 summary.setdefault(name, {})[statistic] = round(float(value), 6)
         return summary
+
+
+def _metric_protocol(config: RunConfig) -> dict[str, Any]:
+    from tryon.metrics import metric_protocol
+
+    protocol = metric_protocol(paste_back=None if config.engine == "external" else config.paste_back)
+    # Metrics run on copies shrunk to this long side (0: full size); published tables use full size.
+    return protocol | {"metrics_long_side": config.pipeline.metrics_long_side}
 
 
 def _plan_reason(previous: dict[str, Any] | None, input_hash: str, config_hash: str, retry_failed: bool) -> str:

@@ -203,3 +203,14 @@ def test_hips_above_the_shoulders_are_refused_not_warped():
     (result,) = PreviewEngine(PreviewConfig())([request_for(person, mask, sample_garment("red_tshirt"))])
     assert isinstance(result, PairError) and result.error_type == "pose_keypoints_missing"
     assert "implausible" in result.message and "people/drawn.png" in result.message
+
+
+def test_raw_image_is_the_blend_before_paste_back_and_matches_it_inside_the_mask():
+    person, mask = drawn_person()
+    request = request_for(person, mask, sample_garment("navy_striped_tshirt"))
+    pasted = run_one(PreviewEngine(PreviewConfig(), paste_back=True), request)
+    unpasted = run_one(PreviewEngine(PreviewConfig(), paste_back=False), request)
+    assert pasted.raw_image is not None and pasted.raw_image.size == pasted.image.size
+    assert np.array_equal(np.asarray(pasted.raw_image), np.asarray(unpasted.image))
+    inside = mask.garment_mask
+    assert np.array_equal(np.asarray(pasted.raw_image)[inside], np.asarray(pasted.image)[inside])

@@ -178,10 +178,11 @@ def test_a_512_pair_scores_in_under_a_fifth_of_a_second():
     person, garment_mask, person_mask = scene()
     output = composite(person, garment_mask, "navy_striped_tshirt")
     pair_metrics(person, output, garment_mask, person_mask, garment("navy_striped_tshirt"))
-    started = time.perf_counter()
+    # CPU time, not wall time: the bound is about the metrics' cost, not about a busy machine.
+    started = time.process_time()
     for _ in range(3):
         pair_metrics(person, output, garment_mask, person_mask, garment("navy_striped_tshirt"))
-    assert (time.perf_counter() - started) / 3 < 0.2
+    assert (time.process_time() - started) / 3 < 0.2
 
 
 def test_same_inputs_give_the_same_numbers():

@@ -29,6 +29,7 @@ RESULT_FIELDS: list[pa.Field] = [
     pa.field("output_image", pa.string()),
     pa.field("output_sha256", pa.string()),
     pa.field("output_format", pa.string()),  # png | webp | jpeg ([output] format)
+    pa.field("output_resized_from", pa.string()),  # `tryon score`: WxH of a try-on resized to the photo's size
     pa.field("mask_image", pa.string()),
     pa.field("mask_overlay_image", pa.string()),
     pa.field("depth_image", pa.string()),
@@ -86,6 +87,7 @@ RUN_FIELDS: list[pa.Field] = [
     pa.field("pass_rate", pa.float64()),
     pa.field("failures_by_type", pa.string()),  # JSON
     pa.field("metric_summary", pa.string()),  # JSON: metric -> {median, p10, p90} over succeeded rows
+    pa.field("metric_protocol", pa.string()),  # JSON: how gt_* were computed (resize, SSIM range, LPIPS backbone)
     pa.field("fid", pa.float64()),
     pa.field("kid", pa.float64()),
     pa.field("fid_note", pa.string()),

@@ -16,4 +16,8 @@ def build_engine(config: RunConfig) -> Engine:
         from tryon.engines.sdxl import SdxlEngine
 
         return SdxlEngine(config)
+    if config.engine == "external":
+        from tryon.engines.external import ExternalOutputs
+
+        return ExternalOutputs(config.external_name, config.limits)
     raise ValueError(f"unknown engine {config.engine!r}")

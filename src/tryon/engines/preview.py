@@ -274,7 +274,7 @@ class PreviewEngine(Engine):
         if blended is None:
             alpha = feathered_alpha(garment_mask, self.config.feather_px)[..., None]
             blended = (composite * alpha + person * (1.0 - alpha)).round().astype(np.uint8)
-        image = Image.fromarray(blended)
+        image = raw_image = Image.fromarray(blended)
         if self.paste_back:
             image = paste_back_unmasked(image, request.person, garment_mask)
         check_output_sane(image, pair.label)
@@ -295,4 +295,4 @@ class PreviewEngine(Engine):
             },
             "garment_coverage": round(float(cover.sum() / garment_mask.sum()), 4),
         }
-        return TryOnOutput(pair_id=pair.pair_id, image=image, parameters=parameters)
+        return TryOnOutput(pair_id=pair.pair_id, image=image, parameters=parameters, raw_image=raw_image)

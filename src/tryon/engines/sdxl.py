@@ -186,10 +186,11 @@ class SdxlEngine(Engine):
             return error
         if image.size != request.person.size:
             image = image.resize(request.person.size, Image.BICUBIC)
+        raw_image = image
         if self.config.paste_back:
             image = paste_back_unmasked(image, request.person, request.mask.garment_mask)
         parameters = self.parameters(request, size) | {"oom_splits": oom_splits}
-        return TryOnOutput(pair_id=request.pair.pair_id, image=image, parameters=parameters)
+        return TryOnOutput(pair_id=request.pair.pair_id, image=image, parameters=parameters, raw_image=raw_image)
 
     def _generate_splitting(self, requests: list[TryOnRequest], size, splits: int = 0) -> list[tuple[Any, int]]:
         if not requests:

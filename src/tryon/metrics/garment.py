@@ -74,11 +74,12 @@ def embedding_similarity(garment_crop: np.ndarray, region_crop: np.ndarray, embe
 
 
 def garment_metrics(garment: np.ndarray, output: np.ndarray, garment_mask: np.ndarray,
-                    embedder: GarmentEmbedder | None = None) -> dict[str, float | None]:
+                    embedder: GarmentEmbedder | None = None,
+                    silhouette: np.ndarray | None = None) -> dict[str, float | None]:
     result: dict[str, float | None] = {
         "garment_color_delta_e": None, "garment_texture_ssim": None, "garment_embedding_similarity": None,
     }
-    silhouette = product_silhouette(garment)
+    silhouette = product_silhouette(garment) if silhouette is None else silhouette
     if not silhouette.any() or not garment_mask.any() or garment_mask.shape != output.shape[:2]:
         return result
     garment_crop, region_crop = _crop(garment, silhouette), _crop(output, garment_mask)

@@ -28,7 +28,8 @@ def shrink_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 def metric_inputs(long_side: int, *, person: Image.Image, output: Image.Image, garment_mask: np.ndarray,
                   person_mask: np.ndarray, garment: Image.Image,
-                  ground_truth: Image.Image | None = None) -> dict[str, Any]:
+                  ground_truth: Image.Image | None = None,
+                  raw_output: Image.Image | None = None) -> dict[str, Any]:
     """`pair_metrics` keyword arguments at a long side of at most `long_side` (0: unchanged)."""
     size = scale_to_long_side(output.size, long_side)
     return {
@@ -38,4 +39,5 @@ def metric_inputs(long_side: int, *, person: Image.Image, output: Image.Image, g
         "person_mask": shrink_mask(person_mask, size),
         "garment": shrink_image(garment, scale_to_long_side(garment.size, long_side)),
         "ground_truth": None if ground_truth is None else shrink_image(ground_truth, size),
+        "raw_output": None if raw_output is None else shrink_image(raw_output, size),
     }
