@@ -87,6 +87,7 @@ class TryOnRequest:
     depth: Image.Image | None  # RGB control image at the person's size, when the engine uses depth
     seed: int
     prompt: str
+    garment_embedding: np.ndarray | None = None  # image-encoder output for the garment, from the runner's cache
 
 
 @dataclass
@@ -96,3 +97,4 @@ class TryOnOutput:
     pair_id: str
     image: Image.Image  # RGB, same size as the person image
     parameters: dict[str, Any]  # recorded in the catalogue as JSON
+    raw_image: Image.Image | None = None

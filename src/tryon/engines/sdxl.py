@@ -11,6 +11,7 @@ from PIL import Image
 from tryon.conditioning import bucket_size, normalize_control_image
 from tryon.config import RunConfig
 from tryon.engines.base import Engine, check_output_sane, paste_back_unmasked
+from tryon.engines.garment import GarmentEncoder
 from tryon.errors import PairError, TryonError
 from tryon.hashing import stable_hash
 from tryon.models.fingerprint import model_info
@@ -62,6 +63,7 @@ class SdxlEngine(Engine):
         self.is_random_weights = self.preset.random_weights
         self.device: str | None = None
         self.loaded: LoadedPipeline | None = None
+        self.garment_encoder: GarmentEncoder | None = None  # set up with the pipeline
         self._model_fingerprint: str | None = None
         self._versions: dict[str, str] | None = None
         self.lora_name = self.settings.lora
@@ -99,6 +101,7 @@ class SdxlEngine(Engine):
         self.loaded = load_pipeline(self.preset, self.device)
         self._model_fingerprint, self._versions = self.loaded.fingerprint, self.loaded.versions
         pipeline = self.loaded.pipeline
+        self.garment_encoder = GarmentEncoder(pipeline, self.device, self._model_fingerprint)
         if self.settings.scheduler != "default":
             import diffusers
 
@@ -225,6 +228,23 @@ class SdxlEngine(Engine):
             "control_image": normalize_control_image(request.depth, size),
         }
 
+    def _garment_embeds(self, requests: list[TryOnRequest], guided: bool):
+        """IP-Adapter embeddings laid out as the UNet reads them: (2B, 1, ...) = [B negatives, B positives].
+
+        One image per sample (the 1), never the batch's garments as several images of one prompt;
+        PerSampleGarmentPipeline passes this tensor on without repeating it.
+        """
+        import torch
+
+        encoder = self.garment_encoder
+        positives = np.stack([request.garment_embedding if request.garment_embedding is not None
+                              else encoder([request.garment])[0] for request in requests])
+        embeds = torch.from_numpy(positives)[:, None]
+        if guided:
+            negatives = np.stack([encoder.negative()] * len(requests))
+            embeds = torch.cat([torch.from_numpy(negatives)[:, None], embeds])
+        return embeds.to(device=self.device, dtype=self.loaded.pipeline.unet.dtype)
+
     def _generate(self, requests: list[TryOnRequest], size: tuple[int, int]) -> list[np.ndarray]:
         """One pipeline call; float HxWx3 arrays in [0, 1] (NaN kept, so it can be reported)."""
         import torch
@@ -233,14 +253,7 @@ class SdxlEngine(Engine):
         settings = self.settings
         width, height = size
         inputs = [self._inputs(request, size) for request in requests]
-        # Per-sample garment embeddings: passing a list of images as ip_adapter_image would make them
-        # several images of one prompt, not one image per sample.
-        with torch.no_grad():
-            garment_embeds, negative_embeds = pipeline.encode_image(
-                [request.garment.convert("RGB") for request in requests], self.device, 1)
-        ip_embeds = garment_embeds[:, None, :]
-        if settings.guidance_scale > 1:
-            ip_embeds = torch.cat([negative_embeds[:, None, :], ip_embeds])
+        ip_embeds = self._garment_embeds(requests, settings.guidance_scale > 1)
         # One generator per sample, seeded from the pair: an image never depends on its batch-mates.
         generators = [torch.Generator(device="cpu").manual_seed(request.seed) for request in requests]
         output = pipeline(
@@ -249,7 +262,7 @@ class SdxlEngine(Engine):
             image=[item["image"] for item in inputs],
             mask_image=[item["mask_image"] for item in inputs],
             control_image=[item["control_image"] for item in inputs],
-            ip_adapter_image_embeds=[ip_embeds.to(self.loaded.dtype)],
+            ip_adapter_image_embeds=[ip_embeds],
             height=height, width=width,
             num_inference_steps=settings.steps, guidance_scale=settings.guidance_scale, strength=settings.strength,
             controlnet_conditioning_scale=settings.controlnet_conditioning_scale,
