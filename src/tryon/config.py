@@ -70,6 +70,14 @@ class DepthConfig(_Strict):
     detect_resolution: int = Field(384, ge=64, le=2048)
 
 
+# SDXL's training resolution buckets (width, height), about one megapixel each, plus 768x1024 (the
+# VITON-HD try-on size). The engine inpaints the garment crop at the bucket nearest its aspect ratio.
+SDXL_BUCKETS: tuple[tuple[int, int], ...] = (
+    (1024, 1024), (1152, 896), (896, 1152), (1216, 832), (832, 1216), (1344, 768), (768, 1344),
+    (1536, 640), (640, 1536), (768, 1024), (1024, 768),
+)
+
+
 class SdxlConfig(_Strict):
     """Diffusion parameters; every one of them is recorded per catalogue row."""
 
@@ -83,7 +91,14 @@ class SdxlConfig(_Strict):
     lora: str | None = Field(None, description="Adapter name from the preset's LoRA list; None runs without LoRA.")
     lora_scale: float = Field(1.0, ge=0.0, le=2.0)
     scheduler: Literal["euler", "euler_a", "dpmpp_2m", "ddim", "default"] = "euler"
-    resolution: int = Field(1024, ge=64, le=2048, description="Longest side of the inpaint canvas (multiple of 8).")
+    resolution: int = Field(1024, ge=64, le=2048, description="Scale of the bucket list: 1024 = SDXL's native "
+                            "buckets as listed; 64 shrinks them 16x (test presets). Multiple of 8.")
+    buckets: tuple[tuple[int, int], ...] = Field(SDXL_BUCKETS, description="Canvas sizes (width, height) at the 1024 "
+                                                 "scale, sides multiples of 64; each crop takes the nearest aspect ratio.")
+    crop_margin: float = Field(0.2, ge=0.0, le=2.0, description="Context around the mask's bounding box, as a "
+                               "fraction of the box's width/height on each side, before growing to the bucket.")
+    feather_px: int = Field(4, ge=0, le=64, description="Width of the alpha ramp inside the mask edge when stitching "
+                            "the generated crop back (0: hard edge). Pixels outside the mask never change.")
     negative_prompt: str = "blurry, deformed, low quality, extra limbs, watermark, text"
     prompt_template: str = "a photo of a person wearing {garment}, {category}, high quality, detailed fabric"
 
@@ -93,6 +108,8 @@ class SdxlConfig(_Strict):
             raise ValueError("sdxl.control_guidance_end must be >= control_guidance_start")
         if self.resolution % 8:
             raise ValueError("sdxl.resolution must be a multiple of 8")
+        if not self.buckets or any(side <= 0 or side % 64 for bucket in self.buckets for side in bucket):
+            raise ValueError("sdxl.buckets must list (width, height) pairs whose sides are positive multiples of 64")
         return self
 
 

@@ -49,7 +49,8 @@ def test_outputs_match_person_size_and_record_parameters(tiny_engine):
     output = tiny_engine([request])[0]
     assert output.image.size == (60, 44) and output.image.mode == "RGB"
     parameters = output.parameters
-    assert parameters["resolution"] == [64, 48] and parameters["seed"] == 0 and parameters["prompt"] == "a red shirt"
+    assert parameters["seed"] == 0 and parameters["prompt"] == "a red shirt"
+    assert parameters["resolution"] == parameters["bucket"] == list(tiny_engine.crop_plan(request).bucket)
     assert parameters["steps"] == 2 and parameters["dtype"] == "float64" and parameters["device"] == "cpu"
     assert parameters["oom_splits"] == 0 and parameters["lora"] is None and parameters["random_weights"] is True
     for key in ("guidance_scale", "strength", "controlnet_conditioning_scale", "control_guidance_start",
@@ -59,7 +60,7 @@ def test_outputs_match_person_size_and_record_parameters(tiny_engine):
     assert info["model_preset"] == "tiny" and info["random_weights"] is True
     assert "tryon-test/tiny-random-sdxl-inpaint@7e57" in info["model_revisions"]
     assert {"model_fingerprint", "diffusers_version", "transformers_version", "torch_version"} <= set(info)
-    assert tiny_engine.bucket(make_request(1, size=(640, 480))) == (64, 48)
+    assert tiny_engine.bucket(make_request(1, size=(640, 480))) == (64, 48)  # 4:3 crop -> the 1024x768 bucket, scaled
 
 
 def test_lora_switching_is_exact_and_never_touches_base_weights(tiny_engine, tiny_hf_home):
@@ -226,3 +227,44 @@ def test_garment_and_prompt_reach_the_model(tiny_engine):
     other_prompt = make_request(80, prompt="a green coat")
     assert not np.array_equal(pixels(tiny_engine([other_garment])[0]), reference)
     assert not np.array_equal(pixels(tiny_engine([other_prompt])[0]), reference)
+
+
+def test_large_photo_is_inpainted_as_a_crop_at_the_bucket_and_stitched_back(tiny_engine, monkeypatch):
+    """A 2400x3200 photo keeps its size; only the crop (not the photo) reaches the model, at the bucket size;
+    nothing outside the mask changes."""
+    request = make_request(90, size=(2400, 3200))
+    plan = tiny_engine.crop_plan(request)
+    pipeline = tiny_engine.loaded.pipeline
+    canvases = []
+    original_call = type(pipeline).__call__
+
+    def spy(self, *args, **kwargs):
+        canvases.append(kwargs["image"][0].copy())
+        return original_call(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(pipeline), "__call__", spy)
+    output = tiny_engine([request])[0]
+    assert output.image.size == (2400, 3200) and output.raw_image.size == (2400, 3200)
+    expected_canvas = request.person.crop(plan.box).resize(plan.bucket, Image.LANCZOS)
+    assert canvases[0].size == plan.bucket and np.array_equal(np.asarray(canvases[0]), np.asarray(expected_canvas))
+    assert plan.size[0] < 2400 and plan.size[1] < 3200
+    assert output.parameters["crop_box"] == list(plan.box) and output.parameters["bucket"] == list(plan.bucket)
+    image, person, mask = np.asarray(output.image), np.asarray(request.person), request.mask.garment_mask
+    assert np.array_equal(image[~mask], person[~mask])
+    assert not np.array_equal(image[mask], person[mask])
+    left, top, right, bottom = plan.box
+    raw = np.asarray(output.raw_image)
+    assert np.array_equal(raw[:top], person[:top]) and not np.array_equal(raw[top:bottom], person[top:bottom])
+
+
+def test_mask_touching_the_image_border(tiny_engine):
+    request = make_request(91, size=(90, 120))
+    mask = np.zeros((120, 90), dtype=bool)
+    mask[:50, 60:] = True  # top-right corner
+    request.mask.garment_mask = mask
+    output = tiny_engine([request])[0]
+    assert isinstance(output, TryOnOutput) and output.image.size == (90, 120)
+    left, top, right, bottom = output.parameters["crop_box"]
+    assert top == 0 and right == 90
+    image, person = np.asarray(output.image), np.asarray(request.person)
+    assert np.array_equal(image[~mask], person[~mask]) and not np.array_equal(image[mask], person[mask])

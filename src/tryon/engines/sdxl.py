@@ -8,9 +8,10 @@ from typing import Any, Hashable, Sequence
 import numpy as np
 from PIL import Image
 
-from tryon.conditioning import bucket_size, normalize_control_image
+from tryon.conditioning import normalize_control_image
 from tryon.config import RunConfig
-from tryon.engines.base import Engine, check_output_sane, paste_back_unmasked
+from tryon.engines.base import Engine, check_output_sane
+from tryon.engines.crop import CropPlan, generated_to_crop, plan_crop, replace_crop, scaled_buckets, stitch
 from tryon.engines.garment import GarmentEncoder
 from tryon.errors import PairError, TryonError
 from tryon.hashing import stable_hash
@@ -128,11 +129,17 @@ class SdxlEngine(Engine):
 
     # --- batches --------------------------------------------------------------------------
 
+    def crop_plan(self, request: TryOnRequest) -> CropPlan:
+        """Where this pair is inpainted: mask box + context, at the nearest bucket's aspect ratio."""
+        buckets = scaled_buckets(self.settings.buckets, self.settings.resolution)
+        return plan_crop(request.mask.garment_mask, buckets, self.settings.crop_margin)
+
     def bucket(self, request: TryOnRequest) -> Hashable:
-        return bucket_size(*request.person.size, self.settings.resolution)
+        return self.crop_plan(request).bucket
 
     def parameters(self, request: TryOnRequest, size: tuple[int, int]) -> dict[str, Any]:
         settings = self.settings
+        plan = self.crop_plan(request)
         return {
             "steps": settings.steps, "guidance_scale": settings.guidance_scale, "strength": settings.strength,
             "controlnet_conditioning_scale": settings.controlnet_conditioning_scale,
@@ -145,6 +152,8 @@ class SdxlEngine(Engine):
             "negative_prompt": settings.negative_prompt, "dtype": str(self.loaded.dtype).replace("torch.", ""),
             "device": self.device, "model_preset": self.preset.name, "random_weights": self.preset.random_weights,
             "paste_back": self.config.paste_back,
+            "crop_box": list(plan.box), "bucket": list(plan.bucket), "crop_margin": settings.crop_margin,
+            "feather_px": settings.feather_px,
         }
 
     def __call__(self, batch: Sequence[TryOnRequest]) -> list[TryOnOutput | PairError]:
@@ -187,12 +196,15 @@ class SdxlEngine(Engine):
             check_output_sane(image, label)
         except PairError as error:
             return error
-        if image.size != request.person.size:
-            image = image.resize(request.person.size, Image.BICUBIC)
+        # Back to the crop's size, into the photo: raw (crop replaced as is) and stitched (feathered inside the mask)
+        plan = self.crop_plan(request)
+        crop = generated_to_crop(image, plan)
+        raw_image = replace_crop(request.person, crop, plan)
+        image = raw_image
         if self.config.paste_back:
-            image = paste_back_unmasked(image, request.person, request.mask.garment_mask)
+            image = stitch(request.person, crop, plan, request.mask.garment_mask, self.settings.feather_px)
         parameters = self.parameters(request, size) | {"oom_splits": oom_splits}
-        return TryOnOutput(pair_id=request.pair.pair_id, image=image, parameters=parameters)
+        return TryOnOutput(pair_id=request.pair.pair_id, image=image, parameters=parameters, raw_image=raw_image)
 
     def _generate_splitting(self, requests: list[TryOnRequest], size, splits: int = 0) -> list[tuple[Any, int]]:
         if not requests:
@@ -221,11 +233,16 @@ class SdxlEngine(Engine):
             raise
 
     def _inputs(self, request: TryOnRequest, size: tuple[int, int]) -> dict[str, Image.Image]:
-        garment_mask = Image.fromarray(request.mask.garment_mask.astype(np.uint8) * 255)
+        """The crop of person, mask and depth, resized to the bucket canvas `size`."""
+        box = self.crop_plan(request).box
+        garment_mask = Image.fromarray(request.mask.garment_mask.astype(np.uint8) * 255).crop(box)
+        # Bilinear then "any coverage": a thin strap the resize would drop stays inside the inpaint mask.
+        mask_canvas = garment_mask.resize(size, Image.BILINEAR).point(lambda value: 255 if value > 0 else 0)
+        depth = normalize_control_image(request.depth, request.person.size).crop(box)
         return {
-            "image": request.person.convert("RGB").resize(size, Image.BICUBIC),
-            "mask_image": garment_mask.resize(size, Image.NEAREST),
-            "control_image": normalize_control_image(request.depth, size),
+            "image": request.person.convert("RGB").crop(box).resize(size, Image.LANCZOS),
+            "mask_image": mask_canvas,
+            "control_image": normalize_control_image(depth, size),
         }
 
     def _garment_embeds(self, requests: list[TryOnRequest], guided: bool):
