@@ -13,7 +13,7 @@ from tryon.config import RunConfig
 from tryon.engines.base import Engine, check_output_sane
 from tryon.engines.crop import CropPlan, generated_to_crop, plan_crop, replace_crop, scaled_buckets, stitch
 from tryon.engines.garment import GarmentEncoder
-from tryon.errors import PairError, TryonError
+from tryon.errors import PairError, RunStoppingError, TryonError
 from tryon.hashing import stable_hash
 from tryon.models.fingerprint import model_info
 from tryon.models.lock import Preset, get_preset
@@ -31,7 +31,7 @@ SCHEDULERS: dict[str, tuple[str, dict]] = {
 }
 
 
-class EngineOutOfMemoryError(TryonError):
+class EngineOutOfMemoryError(RunStoppingError):
     """The host ran out of memory: no batch split can help, so the run stops with advice."""
 
 
@@ -214,23 +214,25 @@ class SdxlEngine(Engine):
         try:
             return [(array, splits) for array in self._generate(requests, size)]
         except torch.cuda.OutOfMemoryError:
-            torch.cuda.empty_cache()
-            if len(requests) == 1:
-                request = requests[0]
-                error = PairError("out_of_memory", f"{request.pair.label}: CUDA out of memory even alone at "
-                                  f"{size[0]}x{size[1]}; lower sdxl.resolution or use a larger GPU")
-                return [(error, splits)]
-            half = len(requests) // 2
-            logger.warning("CUDA out of memory on a batch of %d; retrying as %d + %d", len(requests), half,
-                           len(requests) - half)
-            return (self._generate_splitting(requests[:half], size, splits + 1)
-                    + self._generate_splitting(requests[half:], size, splits + 1))
+            pass  # recover below: the traceback held here keeps the failed call's tensors alive
         except (MemoryError, RuntimeError) as error:
             if _is_cpu_oom(error):
                 raise EngineOutOfMemoryError(
                     f"host memory ran out generating {len(requests)} images at {size[0]}x{size[1]} on {self.device}; "
                     "lower batch_size or sdxl.resolution, or run on a GPU") from error
             raise
+        # Out of the except block, the exception and its frames are gone, so empty_cache can free them.
+        torch.cuda.empty_cache()
+        if len(requests) == 1:
+            request = requests[0]
+            error = PairError("out_of_memory", f"{request.pair.label}: CUDA out of memory even alone at "
+                              f"{size[0]}x{size[1]}; lower sdxl.resolution or use a larger GPU")
+            return [(error, splits)]
+        half = len(requests) // 2
+        logger.warning("CUDA out of memory on a batch of %d; retrying as %d + %d", len(requests), half,
+                       len(requests) - half)
+        return (self._generate_splitting(requests[:half], size, splits + 1)
+                + self._generate_splitting(requests[half:], size, splits + 1))
 
     def _inputs(self, request: TryOnRequest, size: tuple[int, int]) -> dict[str, Image.Image]:
         """The crop of person, mask and depth, resized to the bucket canvas `size`."""
