@@ -68,6 +68,9 @@ class DepthConfig(_Strict):
     sha256: str | None = Field(None, description="Expected sha256 of the checkpoint file; checked before loading when set.")
     model_type: Literal["dpt_hybrid", "dpt_large", "midas_v21", "midas_v21_small"] = "dpt_hybrid"
     detect_resolution: int = Field(384, ge=64, le=2048)
+    source: Literal["agnostic", "person"] = Field(
+        "agnostic", description="agnostic: depth of the person with the garment mask filled from its surroundings, "
+        "so the old garment's shape and folds do not steer the new one; person: depth of the photo as is.")
 
 
 # SDXL's training resolution buckets (width, height), about one megapixel each, plus 768x1024 (the
@@ -86,7 +89,8 @@ class SdxlConfig(_Strict):
     strength: float = Field(0.99, gt=0.0, le=1.0)
     controlnet_conditioning_scale: float = Field(0.5, ge=0.0, le=2.0)
     control_guidance_start: float = Field(0.0, ge=0.0, le=1.0)
-    control_guidance_end: float = Field(1.0, ge=0.0, le=1.0)
+    control_guidance_end: float = Field(0.8, ge=0.0, le=1.0, description="Depth guides the first 80% of the "
+                                        "steps (pose and body shape); the last ones shape fabric detail freely.")
     ip_adapter_scale: float = Field(0.7, ge=0.0, le=2.0)
     lora: str | None = Field(None, description="Adapter name from the preset's LoRA list; None runs without LoRA.")
     lora_scale: float = Field(1.0, ge=0.0, le=2.0)

@@ -20,6 +20,7 @@ from tryon.cache import ArtifactCache
 from tryon.catalogue.store import Catalogue
 from tryon.conditioning import build_prompt, normalize_control_image
 from tryon.config import RunConfig
+from tryon.agnostic import garment_agnostic, mask_digest
 from tryon.errors import PairError
 from tryon.hashing import stable_hash
 from tryon.images import load_rgb
@@ -220,8 +221,8 @@ class ShardProcessor:
         fingerprint = stage.fingerprint()
         outcomes = self._cached(
             "depth", stage, live,
-            key_of=lambda work: stable_hash("depth", stage.version, fingerprint, work.pair.person_sha256),
-            input_of=lambda work: work.person,
+            key_of=lambda work: self._depth_key(work, stage.version, fingerprint),
+            input_of=self._depth_input,
             encode=lambda depth: ({"depth": depth}, {}),
             decode=lambda entry: entry.images["depth"],
         )
@@ -233,6 +234,18 @@ class ShardProcessor:
             work.depth = normalize_control_image(outcome, work.person.size)
             work.row["depth_image"], _ = self.catalogue.save_image(work.depth, "depth")
         self._timed("depth", live, started)
+
+    def _depth_key(self, work: _Work, version: str, fingerprint: str) -> str:
+        if self.config.depth.source == "person":
+            return stable_hash("depth", version, fingerprint, work.pair.person_sha256)
+        return stable_hash("depth", version, fingerprint, work.pair.person_sha256, "agnostic",
+                           mask_digest(work.mask.garment_mask))
+
+    def _depth_input(self, work: _Work) -> Image.Image:
+        """The photo, or with depth.source = agnostic the photo with the garment region filled in."""
+        if self.config.depth.source == "person":
+            return work.person
+        return garment_agnostic(work.person, work.mask.garment_mask)
 
     def _encode_garments(self, works: list[_Work]) -> None:
         """The engine's garment embeddings, once per garment content and encoder, kept in the cache:

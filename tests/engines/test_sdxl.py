@@ -337,3 +337,35 @@ def test_each_garment_is_encoded_once_per_catalogue(tiny_engine, tmp_path, sampl
     record = run_local(write_manifest(sample_dir / "again.parquet", more.to_dict("records")), tmp_path / "cat",
                        config, processor=processor)
     assert record["pairs_succeeded"] == 6 and json.loads(record["stage_calls"]).get("garment_encode", 0) == 0
+
+
+class _SpyDepth(_FlatDepth):
+    def __init__(self):
+        self.inputs = []
+
+    def __call__(self, batch):
+        self.inputs.extend(batch)
+        return super().__call__(batch)
+
+
+def test_depth_is_computed_on_the_garment_agnostic_person_by_default(tiny_engine, tmp_path):
+    from tests.conftest import SAMPLE_DIR
+    from tryon.catalogue.store import Catalogue
+    from tryon.local import run_local
+    from tryon.runner import ShardProcessor
+
+    config = tiny_config()
+    assert config.depth.source == "agnostic" and config.sdxl.control_guidance_end < 1.0
+    depth = _SpyDepth()
+    processor = ShardProcessor(config, Catalogue(tmp_path), engine=tiny_engine, masking=_BoxMasking(), depth=depth)
+    run_local(SAMPLE_DIR / "manifest.parquet", tmp_path, config, processor=processor)
+    assert len(depth.inputs) == 2  # two distinct people (and masks) in the sample
+    person = Image.open(SAMPLE_DIR / "people" / "astronaut.png").convert("RGB")
+    depth_input = next(image for image in depth.inputs if image.size == person.size)
+    mask = _BoxMasking()([(None, person)])[0].garment_mask
+    assert np.array_equal(np.asarray(depth_input)[~mask], np.asarray(person)[~mask])
+    assert not np.array_equal(np.asarray(depth_input)[mask], np.asarray(person)[mask])
+    import tryon.catalogue as cat
+
+    parameters = [json.loads(value) for value in cat.load(tmp_path)["engine_parameters"].dropna()]
+    assert parameters and all(item["depth_source"] == "agnostic" for item in parameters)

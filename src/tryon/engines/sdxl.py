@@ -153,7 +153,8 @@ class SdxlEngine(Engine):
             "device": self.device, "model_preset": self.preset.name, "random_weights": self.preset.random_weights,
             "paste_back": self.config.paste_back,
             "crop_box": list(plan.box), "bucket": list(plan.bucket), "crop_margin": settings.crop_margin,
-            "feather_px": settings.feather_px,
+            "feather_px": settings.feather_px, "depth_source": self.config.depth.source,
+            "ip_adapter": "plus" if self.garment_encoder.patch_tokens else "plain",
         }
 
     def __call__(self, batch: Sequence[TryOnRequest]) -> list[TryOnOutput | PairError]:
