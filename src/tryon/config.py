@@ -92,6 +92,9 @@ class SdxlConfig(_Strict):
     control_guidance_end: float = Field(0.8, ge=0.0, le=1.0, description="Depth guides the first 80% of the "
                                         "steps (pose and body shape); the last ones shape fabric detail freely.")
     ip_adapter_scale: float = Field(0.7, ge=0.0, le=2.0)
+    ip_adapter: Literal["plus", "plain"] = Field(
+        "plus", description="plus: IP-Adapter Plus on ViT-H patch tokens (garment detail: stripes, checks, logos); "
+        "plain: one global CLIP embedding (colour and style only).")
     lora: str | None = Field(None, description="Adapter name from the preset's LoRA list; None runs without LoRA.")
     lora_scale: float = Field(1.0, ge=0.0, le=2.0)
     scheduler: Literal["euler", "euler_a", "dpmpp_2m", "ddim", "default"] = "euler"

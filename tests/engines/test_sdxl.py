@@ -369,3 +369,30 @@ def test_depth_is_computed_on_the_garment_agnostic_person_by_default(tiny_engine
 
     parameters = [json.loads(value) for value in cat.load(tmp_path)["engine_parameters"].dropna()]
     assert parameters and all(item["depth_source"] == "agnostic" for item in parameters)
+
+
+def test_ip_adapter_plus_is_the_default_and_sees_the_whole_tall_garment(tiny_engine):
+    from diffusers.models.embeddings import IPAdapterPlusImageProjection
+
+    projection = tiny_engine.loaded.pipeline.unet.encoder_hid_proj.image_projection_layers[0]
+    assert isinstance(projection, IPAdapterPlusImageProjection)
+    assert tiny_engine.preset.components["ip_adapter"].name == "ip_adapter_plus"
+    tall = np.random.RandomState(5).randint(0, 256, (200, 60, 3), dtype=np.uint8)
+    other_hem = tall.copy()
+    other_hem[:20] = 255 - other_hem[:20]  # differs only where a centre crop would cut
+    first, second = tiny_engine.garment_encoder([Image.fromarray(tall), Image.fromarray(other_hem)])
+    assert first.ndim == 2 and first.shape[0] > 1  # patch tokens, not one pooled vector
+    assert not np.array_equal(first, second)
+
+
+def test_plain_ip_adapter_is_selectable(tiny_hf_home, monkeypatch):
+    from diffusers.models.embeddings import ImageProjection
+
+    use_hf_home(monkeypatch, tiny_hf_home)
+    plain = SdxlEngine(tiny_config(ip_adapter="plain"))
+    assert "ip_adapter_plus" not in plain.model_info()["model_revisions"]
+    plain.setup()
+    assert isinstance(plain.loaded.pipeline.unet.encoder_hid_proj.image_projection_layers[0], ImageProjection)
+    output = plain([make_request(95)])[0]
+    assert isinstance(output, TryOnOutput) and output.parameters["ip_adapter"] == "plain"
+    assert plain.fingerprint() != SdxlEngine(tiny_config()).fingerprint()

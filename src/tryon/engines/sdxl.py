@@ -16,6 +16,7 @@ from tryon.engines.garment import GarmentEncoder
 from tryon.errors import PairError, RunStoppingError, TryonError
 from tryon.hashing import stable_hash
 from tryon.models.fingerprint import model_info
+from tryon.models.ip_adapter import select_ip_adapter
 from tryon.models.lock import Preset, get_preset
 from tryon.models.loader import LoadedPipeline, load_pipeline, model_files_fingerprint
 from tryon.pairs import TryOnOutput, TryOnRequest
@@ -60,7 +61,7 @@ class SdxlEngine(Engine):
     def __init__(self, config: RunConfig, preset: Preset | None = None):
         self.config = config
         self.settings = config.sdxl
-        self.preset = preset or get_preset(config.models)
+        self.preset = select_ip_adapter(preset or get_preset(config.models), self.settings.ip_adapter)
         self.is_random_weights = self.preset.random_weights
         self.device: str | None = None
         self.loaded: LoadedPipeline | None = None
