@@ -43,7 +43,9 @@ def test_verify_detects_tampered_file(tiny_hf_home, tmp_path, monkeypatch):
 def test_verify_reports_missing_weights_with_pull_advice(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HOME", str(tmp_path))
     problems = commands.verify("sdxl")
-    assert len(problems) == 5 and all("tryon models pull sdxl" in problem for problem in problems)
+    from tryon.models.lock import get_preset
+
+    assert len(problems) == len(get_preset("sdxl").all_components()) and all("tryon models pull sdxl" in problem for problem in problems)
 
 
 def test_build_tiny_is_deterministic(tiny_hf_home, tmp_path):

@@ -24,7 +24,7 @@ def test_tiny_loads_offline_through_pinned_from_pretrained(tiny_env, monkeypatch
                                      "local_files_only": True, "subfolder": "unet", "use_safetensors": True,
                                      "torch_dtype": loaded.dtype})]
     pipeline = loaded.pipeline
-    assert type(pipeline).__name__ == "StableDiffusionXLControlNetInpaintPipeline"
+    assert isinstance(pipeline, diffusers.StableDiffusionXLControlNetInpaintPipeline)
     assert pipeline.unet.config.in_channels == 9
     assert pipeline.image_encoder is not None and pipeline.unet.encoder_hid_proj is not None
     assert set(pipeline.get_list_adapters()["unet"]) == {"tiny-lora-a", "tiny-lora-b"}
