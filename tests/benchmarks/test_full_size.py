@@ -42,7 +42,7 @@ def test_full_size_shapes_have_the_published_parameter_counts():
 @pytest.mark.slow
 def test_the_script_runs_scaled_down_on_a_cpu():
     command = [sys.executable, str(REPO_ROOT / "benchmarks" / "engine.py"), "--full-size", "--scale", "0.05",
-               "--height", "64", "--steps", "1", "--dtypes", "float32", "--batch-sizes", "1,2", "--compile", "no",
+               "--height", "64", "--steps", "2", "--dtypes", "float32", "--batch-sizes", "1,2", "--compile", "no",
                "--channels-last", "no", "--repeats", "1", "--device", "cpu"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=REPO_ROOT)
     assert result.returncode == 0, result.stderr[-2000:]
