@@ -2,6 +2,10 @@
 
     python benchmarks/engine.py                      # tiny random-weight preset on the CPU
     python benchmarks/engine.py --sdxl               # also the real preset, when CUDA and its weights exist
+    python benchmarks/engine.py --full-size          # real SDXL shapes, random weights, on CUDA: 768x1024, 30 steps,
+                                                     # batch 1/2/4/8, fp16 + bf16, with/without compile and channels-last
+    python benchmarks/engine.py --full-size --scale 0.05 --height 128 --steps 2 --dtypes float32 \
+        --batch-sizes 1,2 --compile no --channels-last no   # the same code at reduced width on a CPU
 """
 
 from __future__ import annotations
@@ -55,21 +59,50 @@ def bench(config: RunConfig, batch_sizes: list[int], repeats: int, size: tuple[i
               f"({elapsed / repeats:.3f} s per batch, {config.sdxl.steps} steps, {size[0]}x{size[1]})")
 
 
+def full_size(args, batch_sizes: list[int]) -> None:
+    import torch
+
+    from full_size import run_grid  # benchmarks/ is the script's folder, first on sys.path
+
+    device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+    steps = args.steps or 30
+    if device == "cpu" and args.scale == 1:
+        raise SystemExit("--full-size at scale 1 needs a CUDA GPU; on a CPU pass e.g. --scale 0.05 --height 128")
+    name = torch.cuda.get_device_name() if device == "cuda" else "CPU"
+    print(f"full-size SDXL try-on pipeline, RANDOM WEIGHTS: {name}, scale {args.scale}, canvas "
+          f"{args.height * 3 // 4}x{args.height}, {steps} steps, torch {torch.__version__}")
+    yes_no = {"yes": True, "no": False}
+    run_grid(device, args.dtypes.split(","), batch_sizes, steps, args.height, args.scale,
+             [yes_no[value] for value in args.compile.split(",")],
+             [yes_no[value] for value in args.channels_last.split(",")], args.repeats, synthetic_request)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batch-sizes", default="1,2,4,8")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--steps", type=int, default=4)
+    parser.add_argument("--steps", type=int, default=None, help="default 4 (tiny), 30 (--full-size)")
     parser.add_argument("--sdxl", action="store_true", help="also benchmark the real preset (CUDA + weights)")
+    parser.add_argument("--full-size", action="store_true",
+                        help="real architectures from benchmarks/configs with random weights (no download)")
+    parser.add_argument("--scale", type=float, default=1.0, help="--full-size width/depth factor (<1 for CPU checks)")
+    parser.add_argument("--height", type=int, default=1024, help="--full-size canvas height; width is 3/4 of it")
+    parser.add_argument("--dtypes", default="float16,bfloat16", help="--full-size dtypes")
+    parser.add_argument("--compile", default="no,yes", help="--full-size: torch.compile the UNet and ControlNet")
+    parser.add_argument("--channels-last", default="no,yes", help="--full-size: channels-last memory format")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     args = parser.parse_args()
     batch_sizes = [int(value) for value in args.batch_sizes.split(",")]
+    if args.full_size:
+        full_size(args, batch_sizes)
+        return
 
     real_hf_home = os.environ.get("HF_HOME")
     with tempfile.TemporaryDirectory(prefix="tryon-bench-hf-") as hf_home:
         os.environ["HF_HOME"] = str(build_tiny(hf_home))
         os.environ["HF_HUB_OFFLINE"] = "1"
         tiny = RunConfig(engine="sdxl", models="tiny", device="cpu",
-                         sdxl={"steps": args.steps, "resolution": 64})
+                         sdxl={"steps": args.steps or 4, "resolution": 64})
         bench(tiny, batch_sizes, args.repeats, (64, 64))
 
     if args.sdxl:

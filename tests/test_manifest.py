@@ -120,7 +120,7 @@ def test_every_catalogue_column_is_reserved_in_any_case(tmp_path: Path):
 
     own = [name for name in catalogue_columns() if name not in KNOWN_COLUMNS]
     assert {"run_id", "status", "input_hash", "engine", "tryon_version", "preserve_ssim", "depth_image",
-            "output_image", "config_hash", "finished_at"} <= set(own)
+            "mask_overlay_image", "config_hash", "finished_at"} <= set(own)
     for spelling in (str.lower, str.upper, str.title):
         names = {spelling(name): "x" for name in own}
         with pytest.raises(ManifestError) as caught:

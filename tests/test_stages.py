@@ -1,4 +1,6 @@
-from tryon.errors import PairError
+import pytest
+
+from tryon.errors import PairError, RunStoppingError
 from tryon.stages import run_isolated
 
 
@@ -35,3 +37,11 @@ def test_a_lone_item_that_raises_becomes_its_error_row():
 
     assert run_isolated(stage, ["x"], label_of=str)[0].error_type == "out_of_memory"
     assert run_isolated(_Doubler(), ["poison"], label_of=str)[0].error_type == "stage_error"
+
+
+def test_a_run_stopping_error_escapes_isolation():
+    def stage(batch):
+        raise RunStoppingError("host memory ran out; lower batch_size")
+
+    with pytest.raises(RunStoppingError, match="lower batch_size"):
+        run_isolated(stage, ["a", "b"], label_of=str)

@@ -1,4 +1,5 @@
-"""Content-addressed, integrity-checked disk cache for preprocessing artifacts (masks, depth maps).
+"""Content-addressed, integrity-checked disk cache for preprocessing artifacts (masks, depth maps,
+garment embeddings).
 
 An entry is a folder of PNG/JSON files (masks as 1-bit PNG: exact and the cheapest to write) plus `entry.json` listing each file's sha256. It is
 built under a temp name and renamed into place, so readers never see half an entry. A
@@ -39,6 +40,7 @@ class CacheEntry:
     images: dict[str, Image.Image]
     meta: dict[str, Any]
     path: Path
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)  # float arrays, kept exactly (.npy)
 
 
 @dataclass
@@ -61,6 +63,7 @@ class ArtifactCache:
         try:
             record = json.loads((directory / ENTRY_FILE).read_text())
             images: dict[str, Image.Image] = {}
+            arrays: dict[str, np.ndarray] = {}
             for name, expected in record["files"].items():
                 file_path = directory / name
                 if sha256_file(file_path) != expected:
@@ -69,19 +72,26 @@ class ArtifactCache:
                     with Image.open(file_path) as opened:
                         opened.load()
                         images[name[: -len(".png")]] = opened.copy()
+                elif name.endswith(".npy"):
+                    arrays[name[: -len(".npy")]] = np.load(file_path, allow_pickle=False)
         except (OSError, ValueError, KeyError, json.JSONDecodeError):
             stats.corrupt += 1
             stats.misses += 1
             shutil.rmtree(directory, ignore_errors=True)
             return None
         stats.hits += 1
-        return CacheEntry(images=images, meta=record.get("meta", {}), path=directory)
+        return CacheEntry(images=images, meta=record.get("meta", {}), path=directory, arrays=arrays)
 
     def put(self, namespace: str, key: str, images: dict[str, Image.Image | np.ndarray], meta: dict[str, Any]) -> Path:
         target = self.entry_dir(namespace, key)
         with atomic_directory(target) as temp:
             files = {}
             for name, image in images.items():
+                if isinstance(image, np.ndarray) and np.issubdtype(image.dtype, np.floating):
+                    # Embeddings: stored bit-exact, so a cache hit gives the same image as a miss.
+                    np.save(temp / f"{name}.npy", image, allow_pickle=False)
+                    files[f"{name}.npy"] = sha256_file(temp / f"{name}.npy")
+                    continue
                 file_name = f"{name}.png"
                 data = encode_image(image, "png")  # fast zlib level; a boolean mask as exact 1-bit PNG
                 (temp / file_name).write_bytes(data)

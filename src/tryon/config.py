@@ -75,6 +75,9 @@ class DepthConfig(_Strict):
 
     model_type: Literal["dpt_hybrid", "dpt_large", "midas_v21", "midas_v21_small"] = "dpt_hybrid"
     detect_resolution: int = Field(384, ge=64, le=2048)
+    source: Literal["agnostic", "person"] = Field(
+        "agnostic", description="agnostic: depth of the person with the garment mask filled from its surroundings, "
+        "so the old garment's shape and folds do not steer the new one; person: depth of the photo as is.")
 
     @model_validator(mode="before")
     @classmethod
@@ -89,6 +92,14 @@ class DepthConfig(_Strict):
         return data
 
 
+# SDXL's training resolution buckets (width, height), about one megapixel each, plus 768x1024 (the
+# VITON-HD try-on size). The engine inpaints the garment crop at the bucket nearest its aspect ratio.
+SDXL_BUCKETS: tuple[tuple[int, int], ...] = (
+    (1024, 1024), (1152, 896), (896, 1152), (1216, 832), (832, 1216), (1344, 768), (768, 1344),
+    (1536, 640), (640, 1536), (768, 1024), (1024, 768),
+)
+
+
 # Settings of the depth checkpoint that older configs carried; they now live in the model lock.
 MOVED_DEPTH_KEYS = frozenset({"repo_id", "revision", "filename", "sha256"})
 
@@ -101,12 +112,23 @@ class SdxlConfig(_Strict):
     strength: float = Field(0.99, gt=0.0, le=1.0)
     controlnet_conditioning_scale: float = Field(0.5, ge=0.0, le=2.0)
     control_guidance_start: float = Field(0.0, ge=0.0, le=1.0)
-    control_guidance_end: float = Field(1.0, ge=0.0, le=1.0)
+    control_guidance_end: float = Field(0.8, ge=0.0, le=1.0, description="Depth guides the first 80% of the "
+                                        "steps (pose and body shape); the last ones shape fabric detail freely.")
     ip_adapter_scale: float = Field(0.7, ge=0.0, le=2.0)
+    ip_adapter: Literal["plus", "plain"] = Field(
+        "plus", description="plus: IP-Adapter Plus on ViT-H patch tokens (garment detail: stripes, checks, logos); "
+        "plain: one global CLIP embedding (colour and style only).")
     lora: str | None = Field(None, description="Adapter name from the preset's LoRA list; None runs without LoRA.")
     lora_scale: float = Field(1.0, ge=0.0, le=2.0)
     scheduler: Literal["euler", "euler_a", "dpmpp_2m", "ddim", "default"] = "euler"
-    resolution: int = Field(1024, ge=64, le=2048, description="Longest side of the inpaint canvas (multiple of 8).")
+    resolution: int = Field(1024, ge=64, le=2048, description="Scale of the bucket list: 1024 = SDXL's native "
+                            "buckets as listed; 64 shrinks them 16x (test presets). Multiple of 8.")
+    buckets: tuple[tuple[int, int], ...] = Field(SDXL_BUCKETS, description="Canvas sizes (width, height) at the 1024 "
+                                                 "scale, sides multiples of 64; each crop takes the nearest aspect ratio.")
+    crop_margin: float = Field(0.2, ge=0.0, le=2.0, description="Context around the mask's bounding box, as a "
+                               "fraction of the box's width/height on each side, before growing to the bucket.")
+    feather_px: int = Field(4, ge=0, le=64, description="Width of the alpha ramp inside the mask edge when stitching "
+                            "the generated crop back (0: hard edge). Pixels outside the mask never change.")
     negative_prompt: str = "blurry, deformed, low quality, extra limbs, watermark, text"
     prompt_template: str = "a photo of a person wearing {garment}, {category}, high quality, detailed fabric"
 
@@ -116,6 +138,8 @@ class SdxlConfig(_Strict):
             raise ValueError("sdxl.control_guidance_end must be >= control_guidance_start")
         if self.resolution % 8:
             raise ValueError("sdxl.resolution must be a multiple of 8")
+        if not self.buckets or any(side <= 0 or side % 64 for bucket in self.buckets for side in bucket):
+            raise ValueError("sdxl.buckets must list (width, height) pairs whose sides are positive multiples of 64")
         return self
 
 

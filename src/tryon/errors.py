@@ -19,6 +19,12 @@ class ModelUnavailableError(TryonError):
     """Weights a preset needs are not in the local cache (or do not match the lock)."""
 
 
+class RunStoppingError(TryonError):
+    """Raised inside a stage when no pair can succeed until the user changes something (e.g. the host
+    ran out of memory): stage isolation lets it through, so the run stops with its advice instead of
+    writing the same failure on every pair."""
+
+
 class PairError(TryonError):
     """One pair cannot be processed; it becomes a `failed` catalogue row and the run goes on.
 

@@ -108,6 +108,7 @@ class TryOnRequest:
     depth: Image.Image | None  # RGB control image at the person's size, when the engine uses depth
     seed: int
     prompt: str
+    garment_embedding: np.ndarray | None = None  # image-encoder output for the garment, from the runner's cache
 
 
 @dataclass

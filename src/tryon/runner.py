@@ -21,6 +21,7 @@ from tryon.cache import ArtifactCache
 from tryon.catalogue.store import Catalogue
 from tryon.conditioning import build_prompt, normalize_control_image
 from tryon.config import RunConfig
+from tryon.agnostic import garment_agnostic, mask_digest
 from tryon.errors import PairError
 from tryon.hashing import stable_hash
 from tryon.images import load_rgb
@@ -48,6 +49,7 @@ class _Work:
     ground_truth: Image.Image | None = None
     mask: MaskResult | None = None
     depth: Image.Image | None = None
+    garment_embedding: np.ndarray | None = None
     error: PairError | None = None
 
     def fail(self, error: PairError) -> None:
@@ -134,6 +136,7 @@ class ShardProcessor:
         self._guarded("masking", self._mask, works)
         if self.depth is not None:
             self._guarded("depth", self._depth, works)
+        self._guarded("garment_encode", self._encode_garments, works)
         return works
 
     @staticmethod
@@ -248,8 +251,8 @@ class ShardProcessor:
         fingerprint = stage.fingerprint()
         outcomes = self._cached(
             "depth", stage, live,
-            key_of=lambda work: stable_hash("depth", stage.version, fingerprint, work.pair.person_sha256),
-            input_of=lambda work: work.person,
+            key_of=lambda work: self._depth_key(work, stage.version, fingerprint),
+            input_of=self._depth_input,
             encode=lambda depth: ({"depth": depth}, {}),
             decode=lambda entry: entry.images["depth"],
         )
@@ -262,6 +265,43 @@ class ShardProcessor:
             work.row["depth_image"], _ = self.catalogue.save_image(work.depth, "depth")
         self._timed("depth", live, started)
 
+    def _depth_key(self, work: _Work, version: str, fingerprint: str) -> str:
+        if self.config.depth.source == "person":
+            return stable_hash("depth", version, fingerprint, work.pair.person_sha256)
+        return stable_hash("depth", version, fingerprint, work.pair.person_sha256, "agnostic",
+                           mask_digest(work.mask.garment_mask))
+
+    def _depth_input(self, work: _Work) -> Image.Image:
+        """The photo, or with depth.source = agnostic the photo with the garment region filled in."""
+        if self.config.depth.source == "person":
+            return work.person
+        return garment_agnostic(work.person, work.mask.garment_mask)
+
+    def _encode_garments(self, works: list[_Work]) -> None:
+        """The engine's garment embeddings, once per garment content and encoder, kept in the cache:
+        a catalogue of G garments x P people encodes G garments (`stage_calls["garment_encode"]`)."""
+        encoder = getattr(self.engine, "garment_encoder", None)
+        if encoder is None:
+            return
+        started = time.perf_counter()
+        live = [work for work in works if work.error is None]
+        fingerprint = encoder.fingerprint()
+        encoded_before = encoder.encoded
+        outcomes = self._cached(
+            "garment_embeddings", encoder, live,
+            key_of=lambda work: stable_hash("garment_encode", fingerprint, work.pair.garment_sha256),
+            input_of=lambda work: work.garment,
+            encode=lambda embedding: ({"embedding": embedding}, {}),
+            decode=lambda entry: entry.arrays["embedding"],
+        )
+        self.stage_calls["garment_encode"] += encoder.encoded - encoded_before
+        for work, outcome in zip(live, outcomes):
+            if isinstance(outcome, PairError):
+                work.fail(outcome)
+            else:
+                work.garment_embedding = outcome
+        self.seconds_by_stage["garment_encode"] += time.perf_counter() - started
+
     def _run_engine(self, works: list[_Work], finish: Callable[[_Work, Any], None] | None = None) -> None:
         """Engine batches; each generated pair goes to `finish` (default: `_finish_safely`, inline)."""
         finish = finish or self._finish_safely
@@ -272,7 +312,8 @@ class ShardProcessor:
             prompt = build_prompt(template, work.pair.category, work.pair.garment_description, work.pair.prompt)
             work.row["prompt"] = prompt
             requests.append(TryOnRequest(pair=work.pair, person=work.person, garment=work.garment,
-                                         mask=work.mask, depth=work.depth, seed=work.pair.seed, prompt=prompt))
+                                         mask=work.mask, depth=work.depth, seed=work.pair.seed, prompt=prompt,
+                                         garment_embedding=work.garment_embedding))
         by_bucket: dict[Any, list[tuple[_Work, TryOnRequest]]] = defaultdict(list)
         for work, request in zip(live, requests):
             by_bucket[self.engine.bucket(request)].append((work, request))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol, Sequence, TypeVar, runtime_checkable
 
-from tryon.errors import PairError
+from tryon.errors import PairError, RunStoppingError
 
 In = TypeVar("In", contravariant=True)
 Out = TypeVar("Out", covariant=True)
@@ -31,10 +31,13 @@ class Stage(Protocol[In, Out]):
 
 def run_isolated(stage: Any, items: Sequence[Any], label_of) -> list[Any]:
     """Call a stage on a batch; if the whole batch raises, retry item by item so the error
-    lands only on the items that cause it. Nothing escapes: an unexpected exception on one
-    item becomes its `stage_error` row, so a run never dies of one bad pair."""
+    lands only on the items that cause it. An unexpected exception on one item becomes its
+    `stage_error` row, so a run never dies of one bad pair; only a `RunStoppingError` (nothing
+    can succeed until the user acts, e.g. host out of memory) escapes and stops the run."""
     try:
         return list(stage(items))
+    except RunStoppingError:
+        raise
     except Exception as error:  # noqa: BLE001 - isolate the failing item below
         if len(items) == 1:
             return [_as_pair_error(stage, items[0], error, label_of)]
@@ -42,6 +45,8 @@ def run_isolated(stage: Any, items: Sequence[Any], label_of) -> list[Any]:
     for item in items:
         try:
             results.extend(stage([item]))
+        except RunStoppingError:
+            raise
         except Exception as error:  # noqa: BLE001
             results.append(_as_pair_error(stage, item, error, label_of))
     return results

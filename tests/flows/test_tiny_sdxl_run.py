@@ -40,3 +40,18 @@ def test_tiny_sdxl_catalogue_run(tiny_env, tmp_path):  # noqa: F811
         assert output.shape == person.shape and np.array_equal(output[~mask], person[~mask]), pair_id
     assert json.loads(record["stage_calls"])["depth_compute"] >= 1
 
+
+
+def test_batch_size_never_changes_an_output(tiny_depth_env, tmp_path):
+    """Batch 1 and batch 4 give the same output bytes per pair, so `config_hash` may leave batch_size out."""
+    from flows.catalogue_run import catalogue_run
+
+    hashes = {}
+    for batch_size in (1, 4):
+        config = tiny_config().model_copy(update={"depth": tiny_depth_env, "batch_size": batch_size})
+        catalogue_run(manifest=str(SAMPLE_DIR / "manifest.parquet"), catalogue=str(tmp_path / f"b{batch_size}"),
+                      config=config, show_progress=False)
+        done = cat.load(tmp_path / f"b{batch_size}").set_index("pair_id")
+        done = done[done["status"] == "succeeded"]
+        hashes[batch_size] = (done["output_sha256"].to_dict(), set(done["config_hash"]))
+    assert len(hashes[1][0]) == 4 and hashes[1] == hashes[4]

@@ -24,7 +24,7 @@ def test_tiny_loads_offline_through_pinned_from_pretrained(tiny_env, monkeypatch
                                      "local_files_only": True, "subfolder": "unet", "use_safetensors": True,
                                      "torch_dtype": loaded.dtype})]
     pipeline = loaded.pipeline
-    assert type(pipeline).__name__ == "StableDiffusionXLControlNetInpaintPipeline"
+    assert isinstance(pipeline, diffusers.StableDiffusionXLControlNetInpaintPipeline)
     assert pipeline.unet.config.in_channels == 9
     assert pipeline.image_encoder is not None and pipeline.unet.encoder_hid_proj is not None
     assert set(pipeline.get_list_adapters()["unet"]) == {"tiny-lora-a", "tiny-lora-b"}
@@ -59,3 +59,22 @@ def test_a_tampered_weight_file_is_refused_at_load(tiny_hf_home, tmp_path, monke
     with pytest.raises(ModelUnavailableError, match="controlnet file diffusion_pytorch_model.safetensors .* bytes, "
                                                     "the lock pins"):
         load_pipeline(preset, "cpu", copy / "hub")
+
+
+def test_each_component_dtype_comes_from_the_lock_and_a_mixed_set_is_refused():
+    import dataclasses
+
+    import torch
+
+    from tryon.errors import ModelUnavailableError
+    from tryon.models.loader import component_dtypes
+
+    preset = get_preset("sdxl")
+    assert set(component_dtypes(preset, "cuda").values()) == {torch.float16}
+    bf16 = {name: dataclasses.replace(component, torch_dtype="bfloat16") for name, component in preset.components.items()}
+    assert set(component_dtypes(dataclasses.replace(preset, components=bf16), "cuda").values()) == {torch.bfloat16}
+    mixed = dict(preset.components, vae=dataclasses.replace(preset.components["vae"], torch_dtype="float32"))
+    with pytest.raises(ModelUnavailableError, match="vae=float32"):
+        component_dtypes(dataclasses.replace(preset, components=mixed), "cuda")
+    assert set(component_dtypes(preset, "cpu").values()) == {torch.float32}
+    assert set(component_dtypes(get_preset("tiny"), "cpu").values()) == {torch.float64}

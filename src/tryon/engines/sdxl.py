@@ -8,12 +8,15 @@ from typing import Any, Hashable, Sequence
 import numpy as np
 from PIL import Image
 
-from tryon.conditioning import bucket_size, normalize_control_image
+from tryon.conditioning import normalize_control_image
 from tryon.config import RunConfig
-from tryon.engines.base import Engine, check_output_sane, paste_back_unmasked
-from tryon.errors import PairError, TryonError
+from tryon.engines.base import Engine, check_output_sane
+from tryon.engines.crop import CropPlan, generated_to_crop, plan_crop, replace_crop, scaled_buckets, stitch
+from tryon.engines.garment import GarmentEncoder
+from tryon.errors import PairError, RunStoppingError, TryonError
 from tryon.hashing import stable_hash
 from tryon.models.fingerprint import model_info
+from tryon.models.ip_adapter import select_ip_adapter
 from tryon.models.lock import Preset, get_preset
 from tryon.models.loader import LoadedPipeline, load_pipeline, model_files_fingerprint
 from tryon.pairs import TryOnOutput, TryOnRequest
@@ -29,7 +32,7 @@ SCHEDULERS: dict[str, tuple[str, dict]] = {
 }
 
 
-class EngineOutOfMemoryError(TryonError):
+class EngineOutOfMemoryError(RunStoppingError):
     """The host ran out of memory: no batch split can help, so the run stops with advice."""
 
 
@@ -58,10 +61,11 @@ class SdxlEngine(Engine):
     def __init__(self, config: RunConfig, preset: Preset | None = None):
         self.config = config
         self.settings = config.sdxl
-        self.preset = preset or get_preset(config.models)
+        self.preset = select_ip_adapter(preset or get_preset(config.models), self.settings.ip_adapter)
         self.is_random_weights = self.preset.random_weights
         self.device: str | None = None
         self.loaded: LoadedPipeline | None = None
+        self.garment_encoder: GarmentEncoder | None = None  # set up with the pipeline
         self._model_fingerprint: str | None = None
         self._versions: dict[str, str] | None = None
         self.lora_name = self.settings.lora
@@ -99,6 +103,7 @@ class SdxlEngine(Engine):
         self.loaded = load_pipeline(self.preset, self.device)
         self._model_fingerprint, self._versions = self.loaded.fingerprint, self.loaded.versions
         pipeline = self.loaded.pipeline
+        self.garment_encoder = GarmentEncoder(pipeline, self.device, self._model_fingerprint)
         if self.settings.scheduler != "default":
             import diffusers
 
@@ -125,11 +130,17 @@ class SdxlEngine(Engine):
 
     # --- batches --------------------------------------------------------------------------
 
+    def crop_plan(self, request: TryOnRequest) -> CropPlan:
+        """Where this pair is inpainted: mask box + context, at the nearest bucket's aspect ratio."""
+        buckets = scaled_buckets(self.settings.buckets, self.settings.resolution)
+        return plan_crop(request.mask.garment_mask, buckets, self.settings.crop_margin)
+
     def bucket(self, request: TryOnRequest) -> Hashable:
-        return bucket_size(*request.person.size, self.settings.resolution)
+        return self.crop_plan(request).bucket
 
     def parameters(self, request: TryOnRequest, size: tuple[int, int]) -> dict[str, Any]:
         settings = self.settings
+        plan = self.crop_plan(request)
         return {
             "steps": settings.steps, "guidance_scale": settings.guidance_scale, "strength": settings.strength,
             "controlnet_conditioning_scale": settings.controlnet_conditioning_scale,
@@ -142,6 +153,9 @@ class SdxlEngine(Engine):
             "negative_prompt": settings.negative_prompt, "dtype": str(self.loaded.dtype).replace("torch.", ""),
             "device": self.device, "model_preset": self.preset.name, "random_weights": self.preset.random_weights,
             "paste_back": self.config.paste_back,
+            "crop_box": list(plan.box), "bucket": list(plan.bucket), "crop_margin": settings.crop_margin,
+            "feather_px": settings.feather_px, "depth_source": self.config.depth.source,
+            "ip_adapter": "plus" if self.garment_encoder.patch_tokens else "plain",
         }
 
     def __call__(self, batch: Sequence[TryOnRequest]) -> list[TryOnOutput | PairError]:
@@ -184,11 +198,13 @@ class SdxlEngine(Engine):
             check_output_sane(image, label)
         except PairError as error:
             return error
-        if image.size != request.person.size:
-            image = image.resize(request.person.size, Image.BICUBIC)
-        raw_image = image
+        # Back to the crop's size, into the photo: raw (crop replaced as is) and stitched (feathered inside the mask)
+        plan = self.crop_plan(request)
+        crop = generated_to_crop(image, plan)
+        raw_image = replace_crop(request.person, crop, plan)
+        image = raw_image
         if self.config.paste_back:
-            image = paste_back_unmasked(image, request.person, request.mask.garment_mask)
+            image = stitch(request.person, crop, plan, request.mask.garment_mask, self.settings.feather_px)
         parameters = self.parameters(request, size) | {"oom_splits": oom_splits}
         return TryOnOutput(pair_id=request.pair.pair_id, image=image, parameters=parameters, raw_image=raw_image)
 
@@ -200,31 +216,55 @@ class SdxlEngine(Engine):
         try:
             return [(array, splits) for array in self._generate(requests, size)]
         except torch.cuda.OutOfMemoryError:
-            torch.cuda.empty_cache()
-            if len(requests) == 1:
-                request = requests[0]
-                error = PairError("out_of_memory", f"{request.pair.label}: CUDA out of memory even alone at "
-                                  f"{size[0]}x{size[1]}; lower sdxl.resolution or use a larger GPU")
-                return [(error, splits)]
-            half = len(requests) // 2
-            logger.warning("CUDA out of memory on a batch of %d; retrying as %d + %d", len(requests), half,
-                           len(requests) - half)
-            return (self._generate_splitting(requests[:half], size, splits + 1)
-                    + self._generate_splitting(requests[half:], size, splits + 1))
+            pass  # recover below: the traceback held here keeps the failed call's tensors alive
         except (MemoryError, RuntimeError) as error:
             if _is_cpu_oom(error):
                 raise EngineOutOfMemoryError(
                     f"host memory ran out generating {len(requests)} images at {size[0]}x{size[1]} on {self.device}; "
                     "lower batch_size or sdxl.resolution, or run on a GPU") from error
             raise
+        # Out of the except block, the exception and its frames are gone, so empty_cache can free them.
+        torch.cuda.empty_cache()
+        if len(requests) == 1:
+            request = requests[0]
+            error = PairError("out_of_memory", f"{request.pair.label}: CUDA out of memory even alone at "
+                              f"{size[0]}x{size[1]}; lower sdxl.resolution or use a larger GPU")
+            return [(error, splits)]
+        half = len(requests) // 2
+        logger.warning("CUDA out of memory on a batch of %d; retrying as %d + %d", len(requests), half,
+                       len(requests) - half)
+        return (self._generate_splitting(requests[:half], size, splits + 1)
+                + self._generate_splitting(requests[half:], size, splits + 1))
 
     def _inputs(self, request: TryOnRequest, size: tuple[int, int]) -> dict[str, Image.Image]:
-        garment_mask = Image.fromarray(request.mask.garment_mask.astype(np.uint8) * 255)
+        """The crop of person, mask and depth, resized to the bucket canvas `size`."""
+        box = self.crop_plan(request).box
+        garment_mask = Image.fromarray(request.mask.garment_mask.astype(np.uint8) * 255).crop(box)
+        # Bilinear then "any coverage": a thin strap the resize would drop stays inside the inpaint mask.
+        mask_canvas = garment_mask.resize(size, Image.BILINEAR).point(lambda value: 255 if value > 0 else 0)
+        depth = normalize_control_image(request.depth, request.person.size).crop(box)
         return {
-            "image": request.person.convert("RGB").resize(size, Image.BICUBIC),
-            "mask_image": garment_mask.resize(size, Image.NEAREST),
-            "control_image": normalize_control_image(request.depth, size),
+            "image": request.person.convert("RGB").crop(box).resize(size, Image.LANCZOS),
+            "mask_image": mask_canvas,
+            "control_image": normalize_control_image(depth, size),
         }
+
+    def _garment_embeds(self, requests: list[TryOnRequest], guided: bool):
+        """IP-Adapter embeddings laid out as the UNet reads them: (2B, 1, ...) = [B negatives, B positives].
+
+        One image per sample (the 1), never the batch's garments as several images of one prompt;
+        PerSampleGarmentPipeline passes this tensor on without repeating it.
+        """
+        import torch
+
+        encoder = self.garment_encoder
+        positives = np.stack([request.garment_embedding if request.garment_embedding is not None
+                              else encoder([request.garment])[0] for request in requests])
+        embeds = torch.from_numpy(positives)[:, None]
+        if guided:
+            negatives = np.stack([encoder.negative()] * len(requests))
+            embeds = torch.cat([torch.from_numpy(negatives)[:, None], embeds])
+        return embeds.to(device=self.device, dtype=self.loaded.pipeline.unet.dtype)
 
     def _generate(self, requests: list[TryOnRequest], size: tuple[int, int]) -> list[np.ndarray]:
         """One pipeline call; float HxWx3 arrays in [0, 1] (NaN kept, so it can be reported)."""
@@ -234,14 +274,7 @@ class SdxlEngine(Engine):
         settings = self.settings
         width, height = size
         inputs = [self._inputs(request, size) for request in requests]
-        # Per-sample garment embeddings: passing a list of images as ip_adapter_image would make them
-        # several images of one prompt, not one image per sample.
-        with torch.no_grad():
-            garment_embeds, negative_embeds = pipeline.encode_image(
-                [request.garment.convert("RGB") for request in requests], self.device, 1)
-        ip_embeds = garment_embeds[:, None, :]
-        if settings.guidance_scale > 1:
-            ip_embeds = torch.cat([negative_embeds[:, None, :], ip_embeds])
+        ip_embeds = self._garment_embeds(requests, settings.guidance_scale > 1)
         # One generator per sample, seeded from the pair: an image never depends on its batch-mates.
         generators = [torch.Generator(device="cpu").manual_seed(request.seed) for request in requests]
         output = pipeline(
@@ -250,7 +283,7 @@ class SdxlEngine(Engine):
             image=[item["image"] for item in inputs],
             mask_image=[item["mask_image"] for item in inputs],
             control_image=[item["control_image"] for item in inputs],
-            ip_adapter_image_embeds=[ip_embeds.to(self.loaded.dtype)],
+            ip_adapter_image_embeds=[ip_embeds],
             height=height, width=width,
             num_inference_steps=settings.steps, guidance_scale=settings.guidance_scale, strength=settings.strength,
             controlnet_conditioning_scale=settings.controlnet_conditioning_scale,

@@ -15,7 +15,7 @@ from pathlib import Path
 from tryon.errors import ModelUnavailableError
 from tryon.models.fingerprint import FileHashCache, HASH_CACHE_NAME, library_versions, model_fingerprint
 from tryon.models.integrity import require_verified
-from tryon.models.lock import Component, Preset
+from tryon.models.lock import TENSOR_CHECKPOINT_ROLES, Component, Preset
 from tryon.models.registry import hub_cache_dir
 
 logger = logging.getLogger(__name__)
@@ -34,11 +34,36 @@ class LoadedPipeline:
     device: str
 
 
-def torch_dtype_for(component: Component, device: str):
-    """float32 on the CPU (half precision there is slow and lossy); the lock's dtype on an accelerator."""
+def torch_dtype_for(component: Component, device: str, random_weights: bool = False):
+    """The lock's dtype on an accelerator; float32 on the CPU (half precision there is slow and lossy).
+
+    Test presets (random weights, tiny) run in float64 on the CPU: BLAS picks its kernel by matrix
+    shape, so a batch of 4 sums in another order than a batch of 1 (~1e-7 relative in float32), which
+    can flip an 8-bit rounding. In float64 that noise (~1e-16) cannot reach an 8-bit level, so the
+    batch-independence tests see only real dependence between batch-mates.
+    """
     import torch
 
-    return torch.float32 if device == "cpu" else getattr(torch, component.torch_dtype)
+    if device == "cpu":
+        return torch.float64 if random_weights else torch.float32
+    return getattr(torch, component.torch_dtype)
+
+
+def component_dtypes(preset: Preset, device: str) -> dict[str, object]:
+    """Each component's torch dtype from the lock; refused when they cannot run together.
+
+    The pipeline hands tensors from the text and image encoders to the ControlNet, the UNet and the
+    VAE without casting them, so a mixed set fails deep inside the first step; say so at load instead.
+    """
+    # Depth and SAM checkpoints are loaded by their own stages, outside the pipeline, in their own dtype.
+    dtypes = {name: torch_dtype_for(component, device, preset.random_weights)
+              for name, component in preset.components.items() if name not in TENSOR_CHECKPOINT_ROLES}
+    if len(set(dtypes.values())) > 1:
+        listed = ", ".join(f"{name}={str(dtype).replace('torch.', '')}" for name, dtype in sorted(dtypes.items()))
+        raise ModelUnavailableError(
+            f"preset {preset.name!r} mixes torch dtypes ({listed}); the SDXL pipeline passes tensors between these "
+            "components uncast, so give them one torch_dtype in models.lock.toml")
+    return dtypes
 
 
 def _pretrained(cls, component: Component, cache_dir: Path, dtype, subfolder: str | None = None, *,
@@ -79,8 +104,7 @@ def model_files_fingerprint(preset: Preset, cache_dir: Path | None = None) -> tu
 
 def load_pipeline(preset: Preset, device: str, cache_dir: Path | None = None) -> LoadedPipeline:
     """Build the try-on pipeline from `preset`, with IP-Adapter and every LoRA loaded (not active)."""
-    from diffusers import (AutoencoderKL, ControlNetModel, EulerDiscreteScheduler,
-                           StableDiffusionXLControlNetInpaintPipeline, UNet2DConditionModel)
+    from diffusers import AutoencoderKL, ControlNetModel, EulerDiscreteScheduler, UNet2DConditionModel
     from transformers import (CLIPImageProcessor, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer,
                               CLIPVisionModelWithProjection)
 
@@ -89,7 +113,8 @@ def load_pipeline(preset: Preset, device: str, cache_dir: Path | None = None) ->
     if preset.random_weights:
         logger.warning("model preset %r has RANDOM WEIGHTS (test only): outputs are noise", preset.name)
     base = preset.components["base"]
-    dtype = torch_dtype_for(base, device)
+    dtypes = component_dtypes(preset, device)
+    dtype = dtypes["base"]
 
     # 1. Base pipeline parts from the inpainting repo
     unet = _pretrained(UNet2DConditionModel, base, cache_dir, dtype, "unet")
@@ -101,13 +126,15 @@ def load_pipeline(preset: Preset, device: str, cache_dir: Path | None = None) ->
     scheduler = _pretrained(EulerDiscreteScheduler, base, cache_dir, dtype, "scheduler", weights=False)
 
     # 2. Separate repos: depth ControlNet, fp16-safe VAE, CLIP image encoder
-    controlnet = _pretrained(ControlNetModel, preset.components["controlnet"], cache_dir, dtype)
-    vae = _pretrained(AutoencoderKL, preset.components["vae"], cache_dir, dtype)
+    controlnet = _pretrained(ControlNetModel, preset.components["controlnet"], cache_dir, dtypes["controlnet"])
+    vae = _pretrained(AutoencoderKL, preset.components["vae"], cache_dir, dtypes["vae"])
     # Loaded here rather than by load_ip_adapter, which would not pass our pinned revision on.
     image_encoder = _pretrained(CLIPVisionModelWithProjection, preset.components["image_encoder"], cache_dir,
-                                dtype, transformers_model=True)
+                                dtypes["image_encoder"], transformers_model=True)
     image_size = image_encoder.config.image_size
-    pipeline = StableDiffusionXLControlNetInpaintPipeline(
+    from tryon.models.pipeline import PerSampleGarmentPipeline
+
+    pipeline = PerSampleGarmentPipeline(
         vae=vae, text_encoder=text_encoder, text_encoder_2=text_encoder_2, tokenizer=tokenizer,
         tokenizer_2=tokenizer_2, unet=unet, controlnet=controlnet, scheduler=scheduler,
         image_encoder=image_encoder, feature_extractor=CLIPImageProcessor(size=image_size, crop_size=image_size),
@@ -139,7 +166,7 @@ def load_pipeline(preset: Preset, device: str, cache_dir: Path | None = None) ->
     if preset.loras:
         pipeline.disable_lora()
 
-    pipeline.to(device=device, dtype=dtype)
+    pipeline.to(device=device)
     pipeline.set_progress_bar_config(disable=True)
     return LoadedPipeline(pipeline=pipeline, preset=preset, fingerprint=fingerprint, versions=versions,
                           lora_names=tuple(preset.loras), dtype=dtype, device=device)

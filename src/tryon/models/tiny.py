@@ -29,7 +29,7 @@ from tryon.models.registry import repo_cache_dir
 
 logger = logging.getLogger(__name__)
 
-BUILD_VERSION = "5"
+BUILD_VERSION = "6"
 # safetensors writes its metadata map in hash order: one key only, or builds would differ byte-wise.
 SEED = 20240229
 NOTICE = "RANDOM WEIGHTS, TEST ONLY: built by tryon.models.tiny; outputs are noise.\n"
@@ -217,6 +217,8 @@ def _build_files(staging: Path, preset: Preset) -> dict[str, Path]:
     depth = preset.components["depth"]
     (folders["depth"] / (depth.subfolder or "")).mkdir(parents=True, exist_ok=True)
     save_file(random_dpt_hybrid_state(), str(folders["depth"] / depth.weight_path), metadata={"format": "pt"})
+    if "ip_adapter_plus" in preset.components:
+        _build_plus_ip_adapter(folders, preset, unet)
 
     for offset, (name, component) in enumerate(sorted(preset.loras.items())):
         folders[name].mkdir(parents=True, exist_ok=True)
@@ -225,6 +227,64 @@ def _build_files(staging: Path, preset: Preset) -> dict[str, Path]:
     for folder in set(folders.values()):
         (folder / "README.md").write_text(NOTICE, encoding="utf-8")
     return folders
+
+
+PLUS_HIDDEN = 64  # the resampler's width; diffusers infers heads as to_q rows // 64
+PLUS_QUERIES = 4  # image tokens the resampler hands to the UNet (16 in the real adapter)
+PLUS_DEPTH = 4  # diffusers builds the resampler with 4 blocks when loading
+
+
+def _ip_adapter_plus_state(unet, token_dim: int) -> dict:
+    """IP-Adapter Plus weights in the original (non-diffusers) layout that `load_ip_adapter` converts:
+    image_proj.latents / proj_in / proj_out / norm_out and image_proj.layers.<i>.0 (attention:
+    norm1, norm2, to_q, to_kv, to_out) and .1 (feed-forward: 0 LayerNorm, 1 and 3 Linear)."""
+    import torch
+
+    generator = torch.Generator().manual_seed(SEED + 8)
+
+    def random(*shape):
+        return torch.randn(*shape, generator=generator) * 0.1
+
+    hidden = PLUS_HIDDEN
+    state = {
+        "image_proj.latents": random(1, PLUS_QUERIES, hidden),
+        "image_proj.proj_in.weight": random(hidden, token_dim), "image_proj.proj_in.bias": torch.zeros(hidden),
+        "image_proj.proj_out.weight": random(CROSS_ATTENTION_DIM, hidden),
+        "image_proj.proj_out.bias": torch.zeros(CROSS_ATTENTION_DIM),
+        "image_proj.norm_out.weight": torch.ones(CROSS_ATTENTION_DIM),
+        "image_proj.norm_out.bias": torch.zeros(CROSS_ATTENTION_DIM),
+    }
+    for index in range(PLUS_DEPTH):
+        prefix = f"image_proj.layers.{index}."
+        for norm in ("0.norm1", "0.norm2", "1.0"):
+            state[f"{prefix}{norm}.weight"], state[f"{prefix}{norm}.bias"] = torch.ones(hidden), torch.zeros(hidden)
+        state[f"{prefix}0.to_q.weight"] = random(hidden, hidden)
+        state[f"{prefix}0.to_kv.weight"] = random(2 * hidden, hidden)
+        state[f"{prefix}0.to_out.weight"] = random(hidden, hidden)
+        state[f"{prefix}1.1.weight"] = random(4 * hidden, hidden)
+        state[f"{prefix}1.3.weight"] = random(hidden, 4 * hidden)
+    # The UNet-side to_k_ip / to_v_ip layers have the same shapes as the plain adapter's.
+    attention = {key: value for key, value in _ip_adapter_state(unet, 1).items() if key.startswith("ip_adapter.")}
+    return state | attention
+
+
+def _build_plus_ip_adapter(folders: dict[str, Path], preset: Preset, unet) -> None:
+    """The tiny IP-Adapter Plus and its own tiny image encoder (stand-in for ViT-H)."""
+    import torch
+    from safetensors.torch import save_file
+    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    torch.manual_seed(SEED + 9)
+    encoder = CLIPVisionModelWithProjection(CLIPVisionConfig(
+        hidden_size=48, projection_dim=32, num_hidden_layers=3, num_attention_heads=4, intermediate_size=37,
+        image_size=32, patch_size=8,
+    ))
+    encoder_component = preset.components["image_encoder_plus"]
+    encoder.save_pretrained(folders["image_encoder_plus"] / encoder_component.subfolder)
+    adapter = preset.components["ip_adapter_plus"]
+    (folders["ip_adapter_plus"] / adapter.subfolder).mkdir(parents=True, exist_ok=True)
+    save_file(_ip_adapter_plus_state(unet, encoder.config.hidden_size),
+              str(folders["ip_adapter_plus"] / adapter.subfolder / adapter.weight_name), metadata={"format": "pt"})
 
 
 def _install_snapshot(source: Path, repo_dir: Path, revision: str) -> None:
