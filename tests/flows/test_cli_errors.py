@@ -138,6 +138,14 @@ def test_tiny_preset_runs_from_the_cli_on_a_fresh_hf_home(tmp_path):
     assert set(done["model_preset"]) == {"tiny"} and done["random_weights"].all()
     revisions = json.loads(done["model_revisions"].iloc[0])
     assert revisions["depth"].startswith("tryon-test/tiny-random-midas@")
+    # Issue 11: the same command one pair at a time makes the same images, byte for byte.
+    one_by_one = tmp_path / "out-batch-1"
+    again = cli("run", str(MANIFEST), "--catalogue", str(one_by_one), "--engine", "sdxl", "--models", "tiny",
+                "--config", str(SAMPLE_DIR / "tiny-run.toml"), "--batch-size", "1", hf_home=hf_home)
+    assert again.returncode == 0, again.stderr[-3000:]
+    single = cat.load(one_by_one).set_index("pair_id")
+    assert (single.loc[done.index, "output_sha256"] == done["output_sha256"]).all()
+    assert (single.loc[done.index, "config_hash"] == done["config_hash"]).all()
 
 
 def test_native_noise_is_dropped_and_everything_else_passes(capfd):

@@ -9,6 +9,7 @@ from typing import Any, Sequence
 from urllib.parse import quote
 
 from tryon.catalogue.store import Catalogue
+from tryon.paths import confined_file
 
 # Only what a browser shows as an image; anything else under a root (Parquet, configs) is 404.
 SERVABLE_SUFFIXES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
@@ -18,26 +19,18 @@ SERVABLE_SUFFIXES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/
 def openable_path(raw: str | os.PathLike | None, *, base: Path, roots: Sequence[Path]) -> Path | None:
     """The file a row's path names, if it lies inside one of `roots`; else None.
 
-    Relative paths are taken from `base` (the catalogue for its images). The path must be
-    inside a root both as written (`..` normalised away) and after resolving symlinks, so a
-    link that points out of the root is refused like `..` is. NUL bytes, missing files and
-    folders give None too: callers answer 404 and never say why.
+    The project's one rule for paths read back from rows (`tryon.paths.confined_file`, also behind
+    the report's `RowFiles`): relative paths are taken from `base` (the catalogue for its images),
+    and the path must be inside a root both as written and after resolving symlinks. NUL bytes,
+    missing files and folders give None too: callers answer 404 and never say why.
     """
-    if raw is None or str(raw) == "" or "\x00" in str(raw):
+    if raw is None or str(raw) == "":
         return None
-    candidate = Path(raw)
-    if not candidate.is_absolute():
-        candidate = base / candidate
-    lexical = Path(os.path.normpath(candidate))
+    relative_to = None if Path(raw).is_absolute() else base
     for root in roots:
-        root = Path(root).resolve()
-        if not _inside(lexical, root):
-            continue
-        try:
-            resolved = candidate.resolve(strict=True)
-        except (OSError, RuntimeError):
-            return None
-        return resolved if _inside(resolved, root) and resolved.is_file() else None
+        found = confined_file(raw, root, base=relative_to)
+        if found is not None:
+            return found
     return None
 
 
@@ -53,10 +46,6 @@ def servable_file(root: Path, relative: str) -> tuple[Path, str] | None:
         return None
     media_type = SERVABLE_SUFFIXES.get(path.suffix.lower())
     return (path, media_type) if media_type else None
-
-
-def _inside(path: Path, root: Path) -> bool:
-    return path == root or root in path.parents
 
 
 class FileRoots:
