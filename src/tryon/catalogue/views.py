@@ -62,10 +62,7 @@ def connect(root: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
         connection.execute(f"CREATE VIEW latest AS {LATEST_SQL}")
         runs = run_files(root / "runs")
         if runs:
-            connection.register("_tryon_runs", ds.dataset(
-                [str(path) for path, _ in runs], schema=unified_schema([schema for _, schema in runs]),
-                format="parquet", filesystem=fs.LocalFileSystem(),
-            ))
+            _register_files(connection, "_tryon_runs", runs)
             connection.execute("CREATE VIEW runs AS SELECT * FROM _tryon_runs")
         else:
             connection.execute("CREATE VIEW runs AS SELECT NULL::VARCHAR AS run_id WHERE false")
@@ -95,6 +92,14 @@ FROM latest l JOIN review_by_output r ON r.pair_id = l.pair_id AND r.output_sha2
 """
 
 
+def _register_files(connection: duckdb.DuckDBPyConnection, name: str, files: list[tuple[Path, pa.Schema]]) -> None:
+    """Make `name` a table over exactly these Parquet files (an Arrow dataset: DuckDB opens no path itself)."""
+    connection.register(name, ds.dataset(
+        [str(path) for path, _ in files], schema=unified_schema([schema for _, schema in files]),
+        format="parquet", filesystem=fs.LocalFileSystem(),
+    ))
+
+
 def define_review_views(connection: duckdb.DuckDBPyConnection, root: str | Path) -> None:
     """(Re)define `reviews` (every decision, from reviews/*.parquet), `review_by_output` and
     `latest_review`. Safe to call again after new decisions were written."""
@@ -105,10 +110,7 @@ def define_review_views(connection: duckdb.DuckDBPyConnection, root: str | Path)
         # Registered as an Arrow dataset like results/ and runs/: literal paths, and it still
         # works on a connection whose external access is already off (the review app re-defines
         # these views after each decision).
-        connection.register("_tryon_reviews", ds.dataset(
-            [str(path) for path, _ in decisions], schema=unified_schema([schema for _, schema in decisions]),
-            format="parquet", filesystem=fs.LocalFileSystem(),
-        ))
+        _register_files(connection, "_tryon_reviews", decisions)
         connection.execute("CREATE OR REPLACE VIEW reviews AS SELECT * FROM _tryon_reviews")
     else:
         columns = ", ".join(f"NULL::{_duckdb_type(field.type)} AS {field.name}" for field in REVIEW_FIELDS)
