@@ -22,15 +22,35 @@ def product_silhouette(garment: np.ndarray) -> np.ndarray:
     """Pixels that differ from the product shot's border colour (enough for colour statistics)."""
     border = np.concatenate([garment[0], garment[-1], garment[:, 0], garment[:, -1]])
     background = np.median(border, axis=0)
-    foreground = np.abs(garment.astype(np.int16) - background).max(axis=2) > BACKGROUND_TOLERANCE
+    if garment.dtype == np.uint8 and garment.ndim == 3 and garment.shape[2] == 3:
+        # |pixel - background| <= tolerance in every channel is an integer range per channel:
+        # OpenCV's inRange gives the same pixels as the NumPy rule below for a tenth of the CPU.
+        lower = np.clip(np.ceil(background - BACKGROUND_TOLERANCE), 0, 255)
+        upper = np.clip(np.floor(background + BACKGROUND_TOLERANCE), 0, 255)
+        foreground = cv2.inRange(garment, lower, upper) == 0
+    else:
+        foreground = np.abs(garment.astype(np.int16) - background).max(axis=2) > BACKGROUND_TOLERANCE
     return cv2.morphologyEx(foreground.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
+
+
+def distinct_rows(rows: np.ndarray, limit: int) -> int:
+    """How many distinct rows `rows` holds, counting no further than `limit`.
+
+    The same as min(limit, len(np.unique(rows, axis=0))) in `limit` linear passes, where
+    np.unique sorts all rows (5-12 ms per call on the k-means samples; issue 13's profile).
+    """
+    found, remaining = 0, rows
+    while found < limit and len(remaining):
+        found += 1
+        remaining = remaining[(remaining != remaining[0]).any(axis=1)]
+    return found
 
 
 def dominant_lab_colours(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Up to DOMINANT_COLOURS k-means centres in CIELAB and their pixel shares. `pixels`: N x 3 uint8 RGB."""
     step = max(1, len(pixels) // MAX_COLOUR_SAMPLES)
     lab = rgb2lab(pixels[::step].reshape(-1, 1, 3)).reshape(-1, 3).astype(np.float32)
-    clusters = min(DOMINANT_COLOURS, len(np.unique(lab, axis=0)))
+    clusters = distinct_rows(lab, DOMINANT_COLOURS)
     if clusters <= 1:
         return lab.mean(axis=0, keepdims=True), np.ones(1)
     # Start from lightness tertiles instead of random centres, so the result never varies between runs.

@@ -1,0 +1,41 @@
+"""A lossless 8-bit RGB / grey PNG writer tuned for photos: NumPy's "Up" filter + zlib's run-length strategy.
+
+Why not OpenCV's or Pillow's writer: both let libpng/Pillow try every PNG filter on every row
+(adaptive filtering), which costs about as much as the compression itself. On camera photos a
+single "Up" filter (each row minus the row above, computed by NumPy in one pass) compresses
+about as well (issue 13's measurement: 2.10 MB vs OpenCV's 2.06 MB for a 1536x2048 photo) for
+about half the CPU (85 ms vs 167 ms at zlib level 1). The file is a plain PNG (one IHDR, one
+IDAT, IEND; PNG spec, filter type 2), read back pixel for pixel by any decoder.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+import numpy as np
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+FILTER_UP = 2
+COLOUR_TYPES = {1: 0, 3: 2}  # channels -> PNG colour type: 0 greyscale, 2 truecolour
+
+
+def _chunk(tag: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(data, zlib.crc32(tag)))
+
+
+def encode_png(pixels: np.ndarray, level: int = 1) -> bytes:
+    """PNG bytes of an H x W (grey) or H x W x 3 (RGB) uint8 array at zlib `level` (0-9)."""
+    if pixels.dtype != np.uint8 or not (pixels.ndim == 2 or (pixels.ndim == 3 and pixels.shape[2] == 3)):
+        raise ValueError(f"encode_png takes H x W or H x W x 3 uint8 pixels, not {pixels.dtype} {pixels.shape}")
+    height, width = pixels.shape[:2]
+    channels = 1 if pixels.ndim == 2 else 3
+    rows = np.ascontiguousarray(pixels).reshape(height, width * channels)
+    filtered = np.empty((height, width * channels + 1), np.uint8)
+    filtered[:, 0] = FILTER_UP
+    filtered[0, 1:] = rows[0]  # the row above the first is zero
+    np.subtract(rows[1:], rows[:-1], out=filtered[1:, 1:])  # modulo 256, as the spec wants
+    compressor = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS, 9, zlib.Z_RLE)
+    data = compressor.compress(filtered) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, COLOUR_TYPES[channels], 0, 0, 0)
+    return PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", data) + _chunk(b"IEND", b"")
