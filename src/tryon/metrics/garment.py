@@ -46,10 +46,19 @@ def distinct_rows(rows: np.ndarray, limit: int) -> int:
     return found
 
 
+def colour_samples(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """`image[mask]` at a fixed stride that leaves about MAX_COLOUR_SAMPLES pixels (k-means on them
+    gives the same answer in a fraction of the time), without the boolean-indexed copy of every
+    masked pixel first (7 ms on a 1024 px garment)."""
+    indices = np.flatnonzero(mask)
+    step = max(1, len(indices) // MAX_COLOUR_SAMPLES)
+    return image.reshape(-1, image.shape[-1])[indices[::step]]
+
+
 def dominant_lab_colours(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Up to DOMINANT_COLOURS k-means centres in CIELAB and their pixel shares. `pixels`: N x 3 uint8 RGB."""
-    step = max(1, len(pixels) // MAX_COLOUR_SAMPLES)
-    lab = rgb2lab(pixels[::step].reshape(-1, 1, 3)).reshape(-1, 3).astype(np.float32)
+    """Up to DOMINANT_COLOURS k-means centres in CIELAB and their pixel shares.
+    `pixels`: N x 3 uint8 RGB, e.g. from `colour_samples`."""
+    lab = rgb2lab(pixels.reshape(-1, 1, 3)).reshape(-1, 3).astype(np.float32)
     clusters = distinct_rows(lab, DOMINANT_COLOURS)
     if clusters <= 1:
         return lab.mean(axis=0, keepdims=True), np.ones(1)
@@ -61,7 +70,7 @@ def dominant_lab_colours(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return centres[shares > 0], shares[shares > 0]
 
 
-def colour_delta_e(garment_pixels: np.ndarray, region_pixels: np.ndarray) -> float:
+def colour_delta_e(garment_pixels: np.ndarray, region_pixels: np.ndarray) -> float:  # from colour_samples
     """Share-weighted CIEDE2000 from each dominant garment colour to the nearest dominant region colour.
 
     One-sided on purpose: the masked region may also hold arms or background the garment does not cover.
@@ -103,7 +112,8 @@ def garment_metrics(garment: np.ndarray, output: np.ndarray, garment_mask: np.nd
     if not silhouette.any() or not garment_mask.any() or garment_mask.shape != output.shape[:2]:
         return result
     garment_crop, region_crop = _crop(garment, silhouette), _crop(output, garment_mask)
-    result["garment_color_delta_e"] = colour_delta_e(garment[silhouette], output[garment_mask])
+    result["garment_color_delta_e"] = colour_delta_e(colour_samples(garment, silhouette),
+                                                     colour_samples(output, garment_mask))
     result["garment_texture_ssim"] = texture_ssim(garment_crop, region_crop)
     if embedder is not None:
         result["garment_embedding_similarity"] = embedding_similarity(garment_crop, region_crop, embedder)
