@@ -121,9 +121,11 @@ def as_pil(image: Image.Image | np.ndarray) -> Image.Image:
 def encode_image(image: Image.Image | np.ndarray, format: str = "png", *, png_compress_level: int = FAST_PNG_LEVEL,
                  quality: int = 90, webp_lossless: bool = True) -> bytes:
     """The file bytes of `image` in `format` (png | webp | jpeg); boolean masks go out as 1-bit PNG."""
+    if format == "png" and isinstance(image, np.ndarray) and image.dtype == np.bool_ and image.ndim == 2:
+        return encode_png(image, png_compress_level)  # a mask: 1-bit PNG without a Pillow copy
     image = as_pil(image)
     buffer = io.BytesIO()
-    if format == "png" and image.mode in ("RGB", "L"):
+    if format == "png" and image.mode in ("RGB", "L", "1"):
         # NumPy "Up" filter + zlib run-length strategy (tryon.png): about half the CPU of
         # OpenCV's or Pillow's adaptive-filter writers on photos, for files of about the same size.
         return encode_png(np.asarray(image), png_compress_level)

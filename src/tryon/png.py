@@ -1,4 +1,4 @@
-"""A lossless 8-bit RGB / grey PNG writer tuned for photos: NumPy's "Up" filter + zlib's run-length strategy.
+"""A lossless 8-bit RGB / grey (and 1-bit mask) PNG writer tuned for photos: NumPy's "Up" filter + zlib's run-length strategy.
 
 Why not OpenCV's or Pillow's writer: both let libpng/Pillow try every PNG filter on every row
 (adaptive filtering), which costs about as much as the compression itself. On camera photos a
@@ -25,17 +25,23 @@ def _chunk(tag: bytes, data: bytes) -> bytes:
 
 
 def encode_png(pixels: np.ndarray, level: int = 1) -> bytes:
-    """PNG bytes of an H x W (grey) or H x W x 3 (RGB) uint8 array at zlib `level` (0-9)."""
-    if pixels.dtype != np.uint8 or not (pixels.ndim == 2 or (pixels.ndim == 3 and pixels.shape[2] == 3)):
-        raise ValueError(f"encode_png takes H x W or H x W x 3 uint8 pixels, not {pixels.dtype} {pixels.shape}")
-    height, width = pixels.shape[:2]
-    channels = 1 if pixels.ndim == 2 else 3
-    rows = np.ascontiguousarray(pixels).reshape(height, width * channels)
-    filtered = np.empty((height, width * channels + 1), np.uint8)
+    """PNG bytes of an H x W (grey) or H x W x 3 (RGB) uint8 array at zlib `level` (0-9); an
+    H x W boolean mask goes out as a 1-bit greyscale PNG (Pillow reads it back as mode "1")."""
+    if pixels.dtype == np.bool_ and pixels.ndim == 2:
+        height, width = pixels.shape
+        rows, bit_depth, colour_type = np.packbits(pixels, axis=1), 1, 0  # 8 pixels a byte, first pixel high
+    elif pixels.dtype == np.uint8 and (pixels.ndim == 2 or (pixels.ndim == 3 and pixels.shape[2] == 3)):
+        height, width = pixels.shape[:2]
+        channels = 1 if pixels.ndim == 2 else 3
+        rows = np.ascontiguousarray(pixels).reshape(height, width * channels)
+        bit_depth, colour_type = 8, COLOUR_TYPES[channels]
+    else:
+        raise ValueError(f"encode_png takes H x W bool, or H x W or H x W x 3 uint8 pixels, not {pixels.dtype} {pixels.shape}")
+    filtered = np.empty((height, rows.shape[1] + 1), np.uint8)
     filtered[:, 0] = FILTER_UP
     filtered[0, 1:] = rows[0]  # the row above the first is zero
     np.subtract(rows[1:], rows[:-1], out=filtered[1:, 1:])  # modulo 256, as the spec wants
     compressor = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS, 9, zlib.Z_RLE)
     data = compressor.compress(filtered) + compressor.flush()
-    header = struct.pack(">IIBBBBB", width, height, 8, COLOUR_TYPES[channels], 0, 0, 0)
+    header = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
     return PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", data) + _chunk(b"IEND", b"")

@@ -79,3 +79,13 @@ def test_own_png_writer_refuses_what_it_cannot_write():
         encode_png(np.zeros((4, 4), np.uint16))
     with pytest.raises(ValueError, match="H x W x 3"):
         encode_png(np.zeros((4, 4, 4), np.uint8))
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 9), (5, 8), (33, 47), (64, 17)])
+def test_own_png_writer_writes_masks_as_one_bit_pngs_that_read_back_exactly(shape):
+    mask = np.random.default_rng(sum(shape)).random(shape) > 0.5
+    data = encode_png(mask)
+    with Image.open(io.BytesIO(data)) as decoded:
+        assert decoded.mode == "1"
+        assert np.array_equal(np.asarray(decoded.convert("L")) >= 128, mask)
+    assert np.array_equal(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE) >= 128, mask)
