@@ -30,6 +30,7 @@ class StandInEngine(Engine):
         self.seconds_per_image = seconds_per_image
         self.fail_pair_ids = set(fail_pair_ids)
         self.busy_seconds = 0.0
+        self.cpu_seconds = 0.0
         self.images = 0
 
     def fingerprint(self) -> str:
@@ -39,7 +40,7 @@ class StandInEngine(Engine):
         return {"model_preset": None, "model_fingerprint": None, "model_revisions": None, "random_weights": None}
 
     def __call__(self, batch: Sequence[TryOnRequest]) -> list[TryOnOutput]:
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.thread_time()
         time.sleep(self.seconds_per_image * len(batch))
         outputs = []
         for request in batch:
@@ -51,5 +52,6 @@ class StandInEngine(Engine):
             outputs.append(TryOnOutput(request.pair.pair_id, Image.fromarray(pixels),
                                        {"engine": self.name, "seconds_per_image": self.seconds_per_image}))
         self.busy_seconds += time.perf_counter() - started
+        self.cpu_seconds += time.thread_time() - started_cpu  # its own painting: not the pipeline's CPU
         self.images += len(batch)
         return outputs
