@@ -63,10 +63,11 @@ def test_cached_masks_are_one_bit_and_exact(tmp_path: Path):
     assert np.array_equal(np.asarray(entry.images["garment_mask"].convert("L")) >= 128, mask)
 
 
+@pytest.mark.parametrize("level", [0, 1, 6])  # 1: ISA-L's deflate; the others zlib's
 @pytest.mark.parametrize("shape", [(1, 1), (1, 7), (9, 1), (37, 53), (37, 53, 3), (2, 5, 3)])
-def test_own_png_writer_reads_back_exactly_in_pillow_and_opencv(shape):
+def test_own_png_writer_reads_back_exactly_in_pillow_and_opencv(shape, level):
     pixels = np.random.default_rng(sum(shape)).integers(0, 256, shape, dtype=np.uint8)
-    data = encode_png(pixels)
+    data = encode_png(pixels, level)
     with Image.open(io.BytesIO(data)) as decoded:
         assert decoded.format == "PNG" and decoded.mode == ("L" if len(shape) == 2 else "RGB")
         assert np.array_equal(np.asarray(decoded), pixels)
