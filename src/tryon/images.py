@@ -59,8 +59,9 @@ def load_rgb(path: str | Path, *, limits: ImageLimits, label: str) -> Image.Imag
             width, height = opened.size
             _check_size(width, height, limits=limits, label=label, path=path)
             opened.load()
-            upright = ImageOps.exif_transpose(opened)
-            rgb = _to_rgb(upright)
+            # In place: without an orientation tag the copying form returns a full copy (~3 ms at 1536x2048).
+            ImageOps.exif_transpose(opened, in_place=True)
+            rgb = _to_rgb(opened)
             rgb.load()
     except Image.DecompressionBombError:
         raise PairError(
