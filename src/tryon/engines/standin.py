@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image
 
 from tryon.engines.base import Engine
+from tryon.images import rgb_pixels
 from tryon.pairs import TryOnOutput, TryOnRequest
 
 STANDIN_TINT = np.array([40, 90, 200], dtype=np.uint8)
@@ -46,8 +47,9 @@ class StandInEngine(Engine):
         for request in batch:
             if request.pair.pair_id in self.fail_pair_ids:
                 raise RuntimeError(f"stand-in engine told to fail on {request.pair.pair_id}")
-            person = request.person
-            pixels = np.array(person if person.mode == "RGB" else person.convert("RGB"))  # no extra Pillow copy
+            person = request.person if request.person.mode == "RGB" else request.person.convert("RGB")
+            pixels = rgb_pixels(person)
+            pixels = pixels if pixels.flags.writeable else pixels.copy()
             pixels[request.mask.garment_mask] = STANDIN_TINT
             outputs.append(TryOnOutput(request.pair.pair_id, Image.fromarray(pixels),
                                        {"engine": self.name, "seconds_per_image": self.seconds_per_image}))

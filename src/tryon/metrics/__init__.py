@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from tryon.images import rgb_pixels
 from tryon.metrics.change import change_metrics
 from tryon.metrics.garment import GarmentEmbedder, garment_metrics, product_silhouette
 from tryon.metrics.mask import mask_metrics
@@ -99,7 +100,7 @@ def metric_protocol(paste_back: bool | None, models: MetricModels = MetricModels
 
 def _rgb_pixels(image: Image.Image) -> np.ndarray:
     """RGB pixels; no Pillow copy for an image that is RGB already (convert would make one)."""
-    return np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
+    return rgb_pixels(image if image.mode == "RGB" else image.convert("RGB"))
 
 
 def pair_metrics(person: Image.Image, output: Image.Image, garment_mask: np.ndarray, person_mask: np.ndarray,
