@@ -7,7 +7,7 @@ from PIL import Image
 
 from tryon.config import ImageLimits
 from tryon.errors import PairError
-from tryon.images import load_rgb
+from tryon.images import load_rgb, rgb_pixels
 
 LIMITS = ImageLimits(min_side=16)
 
@@ -90,3 +90,12 @@ def test_size_bounds(tmp_path: Path, size, error_type):
     with pytest.raises(PairError) as caught:
         load_rgb(path, limits=LIMITS, label="t")
     assert caught.value.error_type == error_type
+
+
+@pytest.mark.parametrize("size", [(1, 1), (7, 3), (1536, 2048), (2000, 3000)])  # the last: several Pillow blocks
+def test_rgb_pixels_are_the_images_pixels(size):
+    pixels = np.random.default_rng(size[0]).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+    image = Image.fromarray(pixels)
+    assert np.array_equal(rgb_pixels(image), pixels)
+    grey = Image.fromarray(pixels[..., 0])
+    assert np.array_equal(rgb_pixels(grey), pixels[..., 0])  # other modes: as NumPy reads them

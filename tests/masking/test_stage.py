@@ -113,3 +113,16 @@ def test_stage_pickles_without_its_models(masking_stage):
 
     copy = pickle.loads(pickle.dumps(masking_stage))
     assert copy._body is None and copy.fingerprint() == masking_stage.fingerprint()
+
+
+def test_overlay_darkens_outside_the_person_and_tints_the_garment_by_the_stated_weights():
+    pixels = np.random.default_rng(3).integers(0, 256, (40, 30, 3), dtype=np.uint8)
+    person_mask = np.zeros((40, 30), bool)
+    person_mask[5:35, 5:25] = True
+    garment_mask = np.zeros((40, 30), bool)
+    garment_mask[10:20, 0:15] = True  # partly outside the person: tinted after darkening
+    overlay = np.asarray(mask_overlay(Image.fromarray(pixels), MaskResult(garment_mask, person_mask, {}, "auto")))
+    expected = pixels.astype(np.float64)
+    expected[~person_mask] *= 0.6
+    expected[garment_mask] = 0.45 * expected[garment_mask].round() + 0.55 * np.array([255, 0, 160])
+    assert np.abs(overlay.astype(int) - expected.round().astype(int)).max() <= 1

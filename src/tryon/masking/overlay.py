@@ -12,7 +12,7 @@ from tryon.pairs import MaskResult
 OVERLAY_LONG_SIDE = 512  # overlays are debug views: small JPEGs
 OVERLAY_JPEG_QUALITY = 85
 
-MASK_TINT = np.array([255, 0, 160], dtype=np.float64)
+MASK_TINT = np.array([255, 0, 160], dtype=np.uint8)
 BONES = (
     ("left_shoulder", "right_shoulder"), ("left_hip", "right_hip"),
     ("left_shoulder", "left_hip"), ("right_shoulder", "right_hip"),
@@ -26,12 +26,16 @@ BONES = (
 def mask_overlay(person: Image.Image, mask_result: MaskResult, visible_from: float = 0.5) -> Image.Image:
     """RGB image: garment mask tinted, person outline darkened outside, keypoints as dots
     (green when visibility >= `visible_from`, grey otherwise) joined by bones."""
-    pixels = np.asarray(person.convert("RGB"), dtype=np.float64)
+    # Whole-frame OpenCV blends copied in under the masks: no boolean-indexed float64 copies.
+    pixels = np.array(person if person.mode == "RGB" else person.convert("RGB"))
     if mask_result.person_mask.shape == pixels.shape[:2]:
-        pixels[~mask_result.person_mask] *= 0.6
-    garment = mask_result.garment_mask
-    pixels[garment] = 0.45 * pixels[garment] + 0.55 * MASK_TINT
-    overlay = Image.fromarray(pixels.round().clip(0, 255).astype(np.uint8))
+        outside = (~mask_result.person_mask).view(np.uint8)
+        cv2.copyTo(cv2.convertScaleAbs(pixels, alpha=0.6), outside, pixels)
+    garment = mask_result.garment_mask.view(np.uint8)
+    tint = np.empty_like(pixels)
+    tint[:] = MASK_TINT
+    cv2.copyTo(cv2.addWeighted(pixels, 0.45, tint, 0.55, 0.0), garment, pixels)
+    overlay = Image.fromarray(pixels)
     draw = ImageDraw.Draw(overlay)
     keypoints = mask_result.keypoints
     radius = max(2, round(min(overlay.size) / 150))

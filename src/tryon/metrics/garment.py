@@ -22,15 +22,44 @@ def product_silhouette(garment: np.ndarray) -> np.ndarray:
     """Pixels that differ from the product shot's border colour (enough for colour statistics)."""
     border = np.concatenate([garment[0], garment[-1], garment[:, 0], garment[:, -1]])
     background = np.median(border, axis=0)
-    foreground = np.abs(garment.astype(np.int16) - background).max(axis=2) > BACKGROUND_TOLERANCE
+    if garment.dtype == np.uint8 and garment.ndim == 3 and garment.shape[2] == 3:
+        # |pixel - background| <= tolerance in every channel is an integer range per channel:
+        # OpenCV's inRange gives the same pixels as the NumPy rule below for a tenth of the CPU.
+        lower = np.clip(np.ceil(background - BACKGROUND_TOLERANCE), 0, 255)
+        upper = np.clip(np.floor(background + BACKGROUND_TOLERANCE), 0, 255)
+        foreground = cv2.inRange(garment, lower, upper) == 0
+    else:
+        foreground = np.abs(garment.astype(np.int16) - background).max(axis=2) > BACKGROUND_TOLERANCE
     return cv2.morphologyEx(foreground.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
 
 
+def distinct_rows(rows: np.ndarray, limit: int) -> int:
+    """How many distinct rows `rows` holds, counting no further than `limit`.
+
+    The same as min(limit, len(np.unique(rows, axis=0))) in `limit` linear passes, where
+    np.unique sorts all rows (5-12 ms per call on the k-means samples; issue 13's profile).
+    """
+    found, remaining = 0, rows
+    while found < limit and len(remaining):
+        found += 1
+        remaining = remaining[(remaining != remaining[0]).any(axis=1)]
+    return found
+
+
+def colour_samples(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """`image[mask]` at a fixed stride that leaves about MAX_COLOUR_SAMPLES pixels (k-means on them
+    gives the same answer in a fraction of the time), without the boolean-indexed copy of every
+    masked pixel first (7 ms on a 1024 px garment)."""
+    indices = np.flatnonzero(mask)
+    step = max(1, len(indices) // MAX_COLOUR_SAMPLES)
+    return image.reshape(-1, image.shape[-1])[indices[::step]]
+
+
 def dominant_lab_colours(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Up to DOMINANT_COLOURS k-means centres in CIELAB and their pixel shares. `pixels`: N x 3 uint8 RGB."""
-    step = max(1, len(pixels) // MAX_COLOUR_SAMPLES)
-    lab = rgb2lab(pixels[::step].reshape(-1, 1, 3)).reshape(-1, 3).astype(np.float32)
-    clusters = min(DOMINANT_COLOURS, len(np.unique(lab, axis=0)))
+    """Up to DOMINANT_COLOURS k-means centres in CIELAB and their pixel shares.
+    `pixels`: N x 3 uint8 RGB, e.g. from `colour_samples`."""
+    lab = rgb2lab(pixels.reshape(-1, 1, 3)).reshape(-1, 3).astype(np.float32)
+    clusters = distinct_rows(lab, DOMINANT_COLOURS)
     if clusters <= 1:
         return lab.mean(axis=0, keepdims=True), np.ones(1)
     # Start from lightness tertiles instead of random centres, so the result never varies between runs.
@@ -41,7 +70,7 @@ def dominant_lab_colours(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return centres[shares > 0], shares[shares > 0]
 
 
-def colour_delta_e(garment_pixels: np.ndarray, region_pixels: np.ndarray) -> float:
+def colour_delta_e(garment_pixels: np.ndarray, region_pixels: np.ndarray) -> float:  # from colour_samples
     """Share-weighted CIEDE2000 from each dominant garment colour to the nearest dominant region colour.
 
     One-sided on purpose: the masked region may also hold arms or background the garment does not cover.
@@ -83,7 +112,8 @@ def garment_metrics(garment: np.ndarray, output: np.ndarray, garment_mask: np.nd
     if not silhouette.any() or not garment_mask.any() or garment_mask.shape != output.shape[:2]:
         return result
     garment_crop, region_crop = _crop(garment, silhouette), _crop(output, garment_mask)
-    result["garment_color_delta_e"] = colour_delta_e(garment[silhouette], output[garment_mask])
+    result["garment_color_delta_e"] = colour_delta_e(colour_samples(garment, silhouette),
+                                                     colour_samples(output, garment_mask))
     result["garment_texture_ssim"] = texture_ssim(garment_crop, region_crop)
     if embedder is not None:
         result["garment_embedding_similarity"] = embedding_similarity(garment_crop, region_crop, embedder)

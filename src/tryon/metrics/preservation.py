@@ -46,6 +46,17 @@ def psnr_in_region(first: np.ndarray, second: np.ndarray, region: np.ndarray) ->
     return min(10.0 * math.log10(255.0**2 / mean_squared), PSNR_CAP_DB)
 
 
+def channel_max(image: np.ndarray) -> np.ndarray:
+    """The largest channel per pixel: `image.max(axis=2)` by whole-plane maxima (about a tenth of
+    the CPU: NumPy reduces the short last axis pixel by pixel)."""
+    if image.ndim == 2:
+        return image
+    largest = image[..., 0].copy()
+    for channel in range(1, image.shape[2]):
+        np.maximum(largest, image[..., channel], out=largest)
+    return largest
+
+
 def luma(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
 
@@ -67,7 +78,7 @@ def preservation_metrics(person: np.ndarray, output: np.ndarray, garment_mask: n
     region = preserved_region(garment_mask)
     if not region.any():
         return empty
-    largest = cv2.absdiff(person, output).max(axis=2)
+    largest = channel_max(cv2.absdiff(person, output))
     if not cv2.countNonZero(cv2.bitwise_and(largest, largest, mask=(~garment_mask).astype(np.uint8))):
         # Paste-back: every SSIM window around a preserved pixel holds only identical unmasked
         # pixels, so the map is 1 there; skip the full-resolution map.
