@@ -79,3 +79,16 @@ def test_runs_left_running_by_a_killed_process_become_interrupted(tmp_path: Path
     with catalogue.exclusive():
         pass
     assert catalogue.run_record()["status"] == "interrupted"
+
+
+
+def test_run_ids_sort_by_time_within_one_second_and_after_older_ids():
+    from datetime import datetime, timedelta, timezone
+
+    from tryon.catalogue.store import new_run_id
+
+    start = datetime(2026, 11, 30, 8, 13, 12, 5, tzinfo=timezone.utc)
+    for _ in range(20):  # whatever the random suffixes, ids of one second sort by time
+        ids = [new_run_id(start + timedelta(microseconds=step)) for step in (0, 1, 999_000)]
+        assert sorted(reversed(ids)) == ids
+    assert "20261130T081312-ffffff" < ids[0]  # an id written before microseconds were added

@@ -35,9 +35,14 @@ class CatalogueBusyError(TryonError):
 
 
 def new_run_id(now: datetime | None = None) -> str:
-    """Sortable, unique run id: UTC timestamp + random suffix."""
+    """Sortable, unique run id: UTC timestamp to the microsecond + random suffix.
+
+    `latest` orders runs by id, so two runs started within one second (a fast rerun after a
+    killed one) must still sort by time, not by their random suffixes. Older ids without the
+    microseconds (`…T081312-55686f`) sort before newer ones of the same second ('-' < '.').
+    """
     now = now or datetime.now(timezone.utc)
-    return f"{now:%Y%m%dT%H%M%S}-{os.urandom(3).hex()}"
+    return f"{now:%Y%m%dT%H%M%S}.{now:%f}-{os.urandom(3).hex()}"
 
 
 def utc_now() -> datetime:
