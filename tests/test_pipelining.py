@@ -154,3 +154,16 @@ def test_memory_stays_flat_over_a_long_shard(tmp_path):
     assert [row["status"] for row in first + rest] == ["succeeded"] * 2000
     print(f"RSS after 200 pairs {after_200:.1f} MiB, after 2,000 {after_2000:.1f} MiB")
     assert after_2000 - after_200 <= RSS_GROWTH_BOUND_MIB, (after_200, after_2000)
+
+
+def test_auto_overlaps_beside_an_accelerator_engine_but_not_beside_a_cpu_engine(tmp_path):
+    """`pipeline.overlap = "auto"` (the default): a CPU-bound engine would only fight the CPU stages for cores."""
+    from tryon.engines.preview import PreviewEngine
+
+    config = RunConfig(batch_size=3)
+    assert config.pipeline.overlap == "auto"
+    catalogue = Catalogue(tmp_path / "c").create()
+    assert ShardProcessor(config, catalogue, engine=StandInEngine()).overlaps()
+    assert not ShardProcessor(config, catalogue, engine=PreviewEngine(config.preview)).overlaps()
+    forced = config.model_copy(update={"pipeline": config.pipeline.model_copy(update={"overlap": True})})
+    assert ShardProcessor(forced, catalogue, engine=PreviewEngine(forced.preview)).overlaps()

@@ -164,9 +164,11 @@ class OutputConfig(_Strict):
 class PipelineConfig(_Strict):
     """How one worker schedules its stages; none of this changes an output image."""
 
-    overlap: bool = Field(
-        True, description="Decode/mask/depth the next window and write the previous one while the engine runs; "
-                          "false runs every stage in turn on one thread (for debugging).",
+    overlap: bool | Literal["auto"] = Field(
+        "auto", description="Decode/mask/depth the next window and write the previous one while the engine runs; "
+                            "false runs every stage in turn on one thread (for debugging); auto overlaps unless the "
+                            "engine itself computes on the CPU (the preview engine, sdxl on a CPU), where the "
+                            "stages would only compete with it for the same cores.",
     )
     metrics_long_side: int = Field(
         1024, ge=0, le=8192,

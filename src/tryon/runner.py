@@ -105,12 +105,17 @@ class ShardProcessor:
         if self.cache is None:  # a reused processor pointed at another catalogue
             self.cache = ArtifactCache(self.catalogue.cache_dir)
         windows = [pairs[start : start + self.window] for start in range(0, len(pairs), self.window)]
-        if self.config.pipeline.overlap:
+        if self.overlaps():
             return run_overlapped(self, windows)
         rows: list[dict[str, Any]] = []
         for window in windows:
             rows.extend(self._process_window(window))
         return rows
+
+    def overlaps(self) -> bool:
+        """Whether CPU stages run beside the engine (`pipeline.overlap`; "auto": unless the engine is on the CPU)."""
+        overlap = self.config.pipeline.overlap
+        return not self.engine.computes_on_cpu() if overlap == "auto" else overlap
 
     def cache_stats(self) -> dict[str, dict[str, int]]:
         """Hits, misses, corrupt entries and writes per cache namespace, for the run record."""

@@ -24,6 +24,11 @@ class Engine(ABC):
     needs_depth: bool = False
     is_random_weights: bool = False  # True for test presets: rows say so
 
+    def computes_on_cpu(self) -> bool:
+        """True when generating keeps the CPU busy (a CPU engine): overlapping the CPU stages with it
+        then only makes them compete for the same cores (`pipeline.overlap = "auto"`)."""
+        return False
+
     def setup(self) -> None:  # noqa: B027 - optional hook
         """Load models once per worker."""
 

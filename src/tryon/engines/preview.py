@@ -184,6 +184,9 @@ class PreviewEngine(Engine):
     version = "1"
     needs_depth = False
 
+    def computes_on_cpu(self) -> bool:
+        return True  # warp and Poisson blend in NumPy/OpenCV
+
     def __init__(self, config: PreviewConfig, paste_back: bool = True):
         self.config = config
         self.paste_back = paste_back

@@ -58,6 +58,9 @@ class SdxlEngine(Engine):
     version = "1"
     needs_depth = True
 
+    def computes_on_cpu(self) -> bool:
+        return (self.device or resolve_device(self.config.device)) == "cpu"
+
     def __init__(self, config: RunConfig, preset: Preset | None = None):
         self.config = config
         self.settings = config.sdxl
