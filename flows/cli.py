@@ -25,7 +25,6 @@ def _run(args: argparse.Namespace) -> int:
     config = load_config(args.config, engine=args.engine, models=args.models, data_root=args.data_root,
                          device=args.device, shard_size=args.shard_size, batch_size=args.batch_size,
                          executor=args.executor, workers=args.workers)
-    _check_models_preset(config, given=args.models)
     frame = check_run(config, args.manifest)  # manifest, models, device: one message here, before Prefect starts
     _check_only(args.only, frame, args.manifest)
     Catalogue(args.catalogue).check_writable()  # a file, no permission, or busy: one line, before Prefect
@@ -38,15 +37,6 @@ def _run(args: argparse.Namespace) -> int:
     record = catalogue_run(manifest=str(args.manifest), catalogue=str(args.catalogue), config=config,
                            show_progress=not args.quiet, force=args.force, only_pair_ids=args.only)
     return 0 if record["status"] == "finished" else 1
-
-
-def _check_models_preset(config, given: str | None) -> None:
-    """An unknown --models preset (or `models` in the config) is refused before any work."""
-    if given is None and config.engine != "sdxl":
-        return  # the preview engine uses no models
-    from tryon.models.lock import get_preset
-
-    get_preset(config.models)
 
 
 def _check_only(only: list[str] | None, frame, manifest: Path) -> None:
@@ -121,7 +111,6 @@ def _serve(args: argparse.Namespace) -> int:
     from tryon.preflight import check_run
 
     config = load_config(args.config, engine=args.engine, models=args.models, data_root=args.data_root)
-    _check_models_preset(config, given=args.models)
     check_run(config, args.manifest)
     if Path(args.catalogue).exists() and not Path(args.catalogue).is_dir():
         raise TryonError(f"catalogue {args.catalogue} is a file, not a folder; pass a folder (it is created if missing)")

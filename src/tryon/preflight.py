@@ -24,19 +24,21 @@ def check_device(device: str) -> None:
 
 
 def check_models(config: RunConfig, cache_dir: Path | None = None) -> None:
-    """Every file of the configured preset present, of its pinned size and sha256 (the sdxl engine only).
+    """The configured preset exists in the lock (whatever the engine: a typo is refused, not kept for
+    later); for the sdxl engine, every file of it present, of its pinned size and sha256.
 
     Hashes go through the same (size, mtime) cache as the loader, so the check costs one hashing
     pass the first time and stat calls afterwards.
     """
+    from tryon.models.lock import get_preset
+
+    preset = get_preset(config.models)
     if config.engine != "sdxl":
         return
     from tryon.models.fingerprint import HASH_CACHE_NAME, FileHashCache
     from tryon.models.integrity import require_verified
-    from tryon.models.lock import get_preset
     from tryon.models.registry import hub_cache_dir
 
-    preset = get_preset(config.models)
     cache_dir = Path(cache_dir or hub_cache_dir())
     hash_cache = FileHashCache(cache_dir / HASH_CACHE_NAME)
     try:
