@@ -15,6 +15,7 @@ import tryon.catalogue as cat
 from tryon.catalogue.schema import result_schema
 from tryon.catalogue.store import Catalogue, utc_now
 from tryon.failures import failed_pair_ids
+from tryon.planning import select_rows
 
 RUN_ID = "20260101T000000-aaaaaa"
 
@@ -63,7 +64,7 @@ def test_junk_in_results_is_skipped_with_a_warning_naming_it(tmp_path: Path, cap
         latest = cat.load(catalogue.root)
         assert latest["pair_id"].tolist() == ["good"]  # no junk row, nothing lost
         assert failed_pair_ids(catalogue) == ["good"]
-        assert catalogue.latest_rows(["pair_id", "status"]) == [{"pair_id": "good", "status": "failed"}]
+        assert select_rows(catalogue, ["pair_id", "status"], "latest") == [{"pair_id": "good", "status": "failed"}]
     if kind != "a_folder":  # a folder is not a file: nothing to say about it
         assert any(str(junk) in record.getMessage() and "skipping" in record.getMessage()
                    for record in caplog.records), caplog.text

@@ -12,6 +12,7 @@ import tryon.catalogue as cat
 from tryon.catalogue.schema import result_schema
 from tryon.catalogue.store import Catalogue, utc_now
 from tryon.failures import failed_pair_ids
+from tryon.planning import select_rows
 
 RUN_ID = "20260101T000000-aaaaaa"
 
@@ -33,7 +34,7 @@ def test_catalogue_named_like_a_glob_reads_only_itself(tmp_path: Path, name: str
     assert cat.load(catalogue.root)["pair_id"].tolist() == ["mine"]
     assert cat.load(catalogue.root, run_id=RUN_ID)["pair_id"].tolist() == ["mine"]
     assert cat.runs(catalogue.root)["manifest"].tolist() == ["mine.parquet"]
-    assert catalogue.latest_rows(["pair_id"]) == [{"pair_id": "mine"}]
+    assert select_rows(catalogue, ["pair_id"], "latest") == [{"pair_id": "mine"}]
     assert failed_pair_ids(catalogue) == ["mine"]
     assert cat.query(catalogue.root, "SELECT count(*) AS n FROM results")["n"].tolist() == [1]
 

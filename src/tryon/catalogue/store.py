@@ -223,16 +223,6 @@ class Catalogue:
         folder = self.results_dir / f"run_id={run_id}"
         return {path.stem for path in folder.glob("*.parquet")} if folder.exists() else set()
 
-    def latest_rows(self, columns: list[str]) -> list[dict[str, Any]]:
-        """The newest row per pair_id (see `views.LATEST_SQL`), only the given columns."""
-        from tryon.catalogue.views import connect
-
-        if not self.result_files():
-            return []
-        with connect(self.root) as connection:
-            selected = ", ".join(columns)
-            return connection.execute(f"SELECT {selected} FROM latest").fetch_df().to_dict("records")
-
 
 def dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
